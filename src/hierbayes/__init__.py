@@ -1,0 +1,37 @@
+"""hierbayes: exact hierarchical Bayesian models for grouped data.
+
+Partial pooling by exact quadrature over the hyperparameters, with every
+group posterior an exact mixture of conjugate posteriors (see MODEL.md).
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from .betabinomial import BetaBinomial
+from .errors import (
+    AccuracyWarning,
+    DataError,
+    DegenerateDataWarning,
+    HierBayesError,
+    HierBayesWarning,
+    ImproperPosteriorError,
+    PriorError,
+)
+from .pooling import compare_pooling
+from .results import BetaBinomialFit
+
+__all__ = [
+    "AccuracyWarning",
+    "BetaBinomial",
+    "BetaBinomialFit",
+    "DataError",
+    "DegenerateDataWarning",
+    "HierBayesError",
+    "HierBayesWarning",
+    "ImproperPosteriorError",
+    "PriorError",
+    "compare_pooling",
+    "datasets",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,280 @@
+"""The Beta–Binomial hierarchical model: specification and fitting (MODEL.md §3).
+
+    y_j ~ Binomial(n_j, theta_j),   theta_j ~ Beta(alpha, beta),   (alpha, beta) ~ prior
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+from scipy.special import expit, log_expit, logit
+
+from .betabinom_math import CollapsedLikelihood, beta_of
+from .data import BinomialCounts, binomial_counts
+from .errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
+from .priors import Prior, resolve_prior
+from .quadrature import integrate_2d
+from .results import BetaBinomialFit, HyperPoints
+from .validate import check_choice, check_probs, check_tol
+
+__all__ = ["BetaBinomial"]
+
+POOLINGS = ("partial", "complete", "none")
+METHODS = ("exact", "eb")
+# Hard limits on (logit mu, log kappa): beyond them a posterior has no mass to speak of.
+_U_BOUNDS = (-45.0, 45.0)
+_V_BOUNDS = (-40.0, 250.0)
+
+_IMPROPER = {
+    "flat": "p(alpha, beta) ∝ 1 puts infinite mass at large alpha + beta, where the "
+    "likelihood tends to the complete-pooling likelihood (> 0), so the posterior does not "
+    "integrate (BDA3 §5.3). Use the default (alpha+beta)^(-5/2) or proper priors.",
+    "uniform": "p(alpha, beta) ∝ 1 is improper for every data set; see 'flat'.",
+    "flat-logit-log": "a flat prior on (log(alpha/beta), log(alpha+beta)) gives an improper "
+    "posterior: the likelihood does not vanish as alpha+beta → ∞ (nor as → 0 when groups "
+    "are all 0 or all n).",
+}
+
+
+@dataclass(frozen=True)
+class BetaBinomial:
+    """Hierarchical Beta–Binomial model for grouped success counts.
+
+    Parameters
+    ----------
+    prior : None, 'default', dict or callable
+        Hyperprior. The default is p(alpha, beta) ∝ (alpha + beta)^(−5/2)
+        (BDA3 §5.3; uniform on mu and on kappa^(−1/2)). A dict of independent
+        proper priors, frozen scipy.stats continuous distributions, keyed either
+        ``{"mu", "kappa"}`` (mu = alpha/(alpha+beta) in (0, 1), kappa =
+        alpha+beta > 0) or ``{"alpha", "beta"}``. A callable
+        ``log_prior(alpha, beta)`` returns a (vectorised) log density in
+        (alpha, beta). ``'flat'`` is refused: its posterior is improper.
+    pooling : {'partial', 'complete', 'none'}
+        Partial pooling is the hierarchical model. Complete pooling fits one
+        theta with a ``Beta(*pooled_prior)`` prior; no pooling fits each group
+        alone with the same prior.
+    method : {'exact', 'eb'}
+        'exact' integrates the hyperparameter posterior by adaptive quadrature;
+        'eb' plugs in the type-II maximum-likelihood (alpha, beta).
+    tol : float
+        Target numerical error of the posterior summaries (relative to their
+        scale); the fit reports what it reached.
+    pooled_prior : (float, float)
+        Beta prior of theta under complete and no pooling.
+    probs : sequence of float
+        Probabilities of the quantile columns in ``fit.groups`` and ``fit.hyper``.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+    >>> round(float(fit.groups["mean"].iloc[-1]), 4)  # the current experiment, 4/14
+    0.2066
+    """
+
+    prior: Any = None
+    pooling: str = "partial"
+    method: str = "exact"
+    tol: float = 1e-10
+    pooled_prior: tuple[float, float] = (1.0, 1.0)
+    probs: tuple[float, ...] = (0.025, 0.5, 0.975)
+    _prior: Prior = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("method", self.method, METHODS)
+        check_tol("tol", self.tol)
+        object.__setattr__(self, "probs", check_probs("probs", self.probs))
+        a0, b0 = _pair("pooled_prior", self.pooled_prior)
+        object.__setattr__(self, "pooled_prior", (a0, b0))
+        resolved = resolve_prior(
+            self.prior,
+            family="BetaBinomial",
+            parametrizations={
+                ("mu", "kappa"): ((0.0, 1.0), (0.0, math.inf)),
+                ("alpha", "beta"): ((0.0, math.inf), (0.0, math.inf)),
+            },
+            callable_names=("alpha", "beta"),
+            improper=_IMPROPER,
+        )
+        if self.method == "eb" and self.prior is not None and self.prior != "default":
+            raise PriorError(
+                "`method='eb'` maximises the marginal likelihood and uses no hyperprior; "
+                "leave `prior` unset or use method='exact'."
+            )
+        object.__setattr__(self, "_prior", resolved)
+
+    def fit(
+        self,
+        data: Any = None,
+        *,
+        group: Any = "group",
+        successes: Any = "successes",
+        trials: Any = "trials",
+    ) -> BetaBinomialFit:
+        """Fit the model to grouped counts; return an immutable fit.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, dict of columns, or None
+            The data. Rows with the same group label are summed. With
+            ``None``, pass arrays as ``successes``, ``trials`` (and ``group``).
+        group, successes, trials : str or array-like
+            Column names (defaults are the canonical names) or arrays. Without
+            a group column, each row is its own group.
+
+        Returns
+        -------
+        BetaBinomialFit
+        """
+        counts = binomial_counts(data, group=group, successes=successes, trials=trials)
+        if self.pooling == "complete":
+            a0, b0 = self.pooled_prior
+            ys, ms = int(counts.successes.sum()), int(counts.failures.sum())
+            points = HyperPoints.single(a0 + ys, b0 + ms)
+            return BetaBinomialFit(self, counts, points, offsets=False)
+        if self.pooling == "none":
+            points = HyperPoints.single(*self.pooled_prior)
+            return BetaBinomialFit(self, counts, points, offsets=True)
+        lik = CollapsedLikelihood.from_counts(counts.successes, counts.trials)
+        _check_degenerate(counts)
+        if self.method == "eb":
+            return BetaBinomialFit(self, counts, _empirical_bayes(lik, counts), offsets=True)
+        _check_propriety(self._prior, counts)
+        return BetaBinomialFit(
+            self, counts, _exact(lik, self._prior, counts, self.tol), offsets=True, lik=lik
+        )
+
+
+def _pair(name: str, value: Any) -> tuple[float, float]:
+    try:
+        a, b = (float(x) for x in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a pair of positive numbers; got {value!r}.") from None
+    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+        raise PriorError(f"`{name}` must be a pair of positive numbers; got {value!r}.")
+    return a, b
+
+
+def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Log prior density in (u, v) = (logit mu, log kappa), Jacobians included.
+
+    |∂(alpha, beta)/∂(u, v)| = alpha·beta and |∂(mu, kappa)/∂(u, v)| = mu(1 − mu)·kappa.
+    """
+    lmu, lnu = log_expit(u), log_expit(-u)
+    if prior.kind == "default":
+        # (alpha+beta)^(-5/2) · alpha·beta = kappa^(-1/2) · mu(1 − mu)
+        return lmu + lnu - 0.5 * v
+    if prior.kind == "independent" and prior.names == ("mu", "kappa"):
+        return prior.logpdf(expit(u), np.exp(v)) + lmu + lnu + v
+    a, b = beta_of(u, v)
+    log_jac = lmu + lnu + 2.0 * v
+    if prior.kind == "independent":
+        return prior.logpdf(a, b) + log_jac
+    with np.errstate(all="ignore"):
+        val = np.asarray(prior.log_density(a, b), dtype=float)
+    if val.shape != np.shape(a):
+        raise PriorError(
+            f"The prior callable must return one log density per (alpha, beta) point; "
+            f"got shape {val.shape} for inputs of shape {np.shape(a)}."
+        )
+    return val + log_jac
+
+
+def _check_propriety(prior: Prior, counts: BinomialCounts) -> None:
+    if prior.kind != "default":
+        return  # proper priors give proper posteriors; callables are checked by the grid
+    y, n = counts.successes, counts.trials
+    if not np.any((y > 0) & (y < n)):
+        raise ImproperPosteriorError(
+            "The default prior (alpha+beta)^(-5/2) gives an improper posterior for these "
+            "data: no group has 0 < successes < trials (every group is all failures, all "
+            "successes, or empty), so the posterior mass piles up as alpha+beta → 0 "
+            "(Tak & Morris). Use proper priors, e.g. prior={'mu': scipy.stats.beta(1, 1), "
+            "'kappa': scipy.stats.lognorm(1, scale=10)}."
+        )
+
+
+def _check_degenerate(counts: BinomialCounts) -> None:
+    observed = counts.trials > 0
+    if observed.sum() < 2:
+        warnings.warn(
+            "Fewer than two groups have trials: the population distribution is learned "
+            "from at most one group, so its spread comes from the prior alone.",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+
+
+def _start(counts: BinomialCounts) -> tuple[float, float]:
+    """Method-of-moments start for the mode search, in (logit mu, log kappa)."""
+    y, n = counts.successes.astype(float), counts.trials.astype(float)
+    ok = n > 0
+    p = np.clip((y[ok].sum() + 0.5) / (n[ok].sum() + 1.0), 1e-6, 1 - 1e-6)
+    rates = (y[ok] + 0.5) / (n[ok] + 1.0)
+    var = float(np.var(rates)) if rates.size > 1 else 0.0
+    kappa = p * (1 - p) / var - 1.0 if var > 0 else 100.0
+    kappa = float(np.clip(kappa, 0.1, 1e6))
+    return float(logit(p)), math.log(kappa)
+
+
+def _exact(
+    lik: CollapsedLikelihood, prior: Prior, counts: BinomialCounts, tol: float
+) -> HyperPoints:
+    def logpost(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return lik(u, v) + log_prior_uv(prior, u, v)
+
+    uy, un, _ = counts.unique_pairs()
+
+    def summaries(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        # Hyperparameter moments on the scale of their sd; group means relative.
+        eu, ev = np.sum(w * u), np.sum(w * v)
+        su = math.sqrt(max(np.sum(w * (u - eu) ** 2), 1e-300))
+        sv = math.sqrt(max(np.sum(w * (v - ev) ** 2), 1e-300))
+        a, b = beta_of(u.ravel(), v.ravel())
+        cm = (uy[None, :] + a[:, None]) / (un[None, :] + (a + b)[:, None])
+        gm = w.ravel() @ cm
+        scaled = [eu / su, ev / sv, math.log(su), math.log(sv)]
+        return np.concatenate([scaled, np.log(np.maximum(gm, 1e-300))])
+
+    grid = integrate_2d(
+        logpost,
+        start=_start(counts),
+        bounds=(_U_BOUNDS, _V_BOUNDS),
+        summaries=summaries,
+        tol=tol,
+        what="Beta–Binomial hyperparameter posterior",
+    )
+    return HyperPoints.from_grid(grid, logpost, log_const=lik.log_binom)
+
+
+def _empirical_bayes(lik: CollapsedLikelihood, counts: BinomialCounts) -> HyperPoints:
+    """Type-II maximum likelihood of (alpha, beta), bounded and checked."""
+    u0, v0 = _start(counts)
+
+    def neg(x: np.ndarray) -> float:
+        return -float(lik(np.array([x[0]]), np.array([x[1]]))[0])
+
+    lo_v, hi_v = -25.0, 35.0
+    res = optimize.minimize(
+        neg, np.array([u0, v0]), method="L-BFGS-B", bounds=[(-40.0, 40.0), (lo_v, hi_v)]
+    )
+    res = optimize.minimize(neg, res.x, method="Nelder-Mead", options={"xatol": 1e-10,
+                                                                       "fatol": 1e-13})
+    u, v = float(res.x[0]), float(res.x[1])
+    if v > hi_v - 1.0:
+        warnings.warn(
+            "The marginal likelihood increases all the way to alpha+beta → ∞: the groups "
+            "vary no more than binomial noise, so empirical Bayes collapses to complete "
+            f"pooling (reported at alpha+beta = e^{v:.0f}).",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+    a, b = beta_of(np.array([u]), np.array([v]))
+    return HyperPoints.single(float(a[0]), float(b[0]), u=u, v=v)

@@ -1,0 +1,98 @@
+"""Classic published grouped data sets that ship with hierbayes.
+
+Each loader returns a DataFrame whose columns carry the canonical names of
+its family (Beta–Binomial: ``group, successes, trials``), so that
+``model.fit(load(name))`` works as it is. Sources are in ``data/SOURCES.md``
+and in :data:`DATASETS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+
+from ..validate import check_choice
+
+__all__ = ["DATASETS", "Dataset", "load"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What ships: file, family, column renaming to canonical names, source."""
+
+    name: str
+    family: str
+    file: str
+    columns: dict[str, str]
+    description: str
+    source: str
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            "rats",
+            "beta-binomial",
+            "rats.csv",
+            {"experiment": "group", "tumors": "successes", "rats": "trials"},
+            "71 experiments: rats with endometrial stromal polyps; row 71 is the current "
+            "experiment (4 of 14). Σ tumors 267, Σ rats 1739.",
+            "Tarone (1982); Gelman et al., Bayesian Data Analysis 3rd ed., Table 5.1.",
+        ),
+        Dataset(
+            "baseball_efron_morris",
+            "beta-binomial",
+            "baseball_efron_morris.csv",
+            {"player": "group", "hits": "successes", "at_bats": "trials"},
+            "18 players: hits in the first 45 at-bats of 1970, and the rest of the season.",
+            "Efron & Morris (1975).",
+        ),
+        Dataset(
+            "surgical",
+            "beta-binomial",
+            "surgical.csv",
+            {"hospital": "group", "deaths": "successes", "operations": "trials"},
+            "12 hospitals: deaths in infant cardiac surgery.",
+            'BUGS Examples Vol. 1, "Surgical".',
+        ),
+        Dataset(
+            "cancer_mortality",
+            "beta-binomial",
+            "cancer_mortality.csv",
+            {"city": "group", "deaths": "successes", "at_risk": "trials"},
+            "20 cities: cancer deaths among those at risk (rare events, one huge group).",
+            "Albert, Bayesian Computation with R, Section 5.6.",
+        ),
+    )
+}
+
+
+def load(name: str) -> pd.DataFrame:
+    """Load a bundled data set with canonical column names.
+
+    Parameters
+    ----------
+    name : str
+        One of ``hierbayes.datasets.DATASETS``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical columns first, then any other columns of the file.
+
+    Examples
+    --------
+    >>> rats = load("rats")
+    >>> list(rats.columns[:3]), len(rats), int(rats["successes"].sum())
+    (['group', 'successes', 'trials'], 71, 267)
+    """
+    check_choice("name", name, tuple(DATASETS))
+    ds = DATASETS[name]
+    with resources.files(__package__).joinpath("data", ds.file).open("r") as fh:
+        frame = pd.read_csv(fh)
+    frame = frame.rename(columns=ds.columns)
+    first = list(ds.columns.values())
+    return frame[first + [c for c in frame.columns if c not in first]]
