@@ -28,7 +28,8 @@ class CollapsedLikelihood:
 
     Per group, with m = n − y and D(x, k) = Σ_{i<k} log(1 + i/x),
 
-        log B(y + a, m + b) − log B(a, b) = y log mu + m log(1 − mu) + D(a, y) + D(b, m) − D(kappa, n),
+        log B(y + a, m + b) − log B(a, b)
+            = y log mu + m log(1 − mu) + D(a, y) + D(b, m) − D(kappa, n),
 
     where the ``log kappa`` parts cancel exactly. Two evaluation paths:
 
@@ -59,7 +60,7 @@ class CollapsedLikelihood:
         """Reduce per-group counts to the sufficient statistics of both paths."""
         y = np.asarray(successes, dtype=np.int64)
         n = np.asarray(trials, dtype=np.int64)
-        m = n - y
+        n - y
         key = np.stack([y, n], axis=1)
         uniq, mult = np.unique(key, axis=0, return_counts=True)
         uy, un = uniq[:, 0], uniq[:, 1]

@@ -209,9 +209,10 @@ def _from_frame(
         labels = labels.rename(group_col or "group")
     bad = y > n
     if bad.any():
-        shown = ", ".join(
-            f"{labels[i]!r}: {y[i]} > {n[i]}" for i in np.flatnonzero(bad)[:_MAX_LISTED]
-        )
+        idx = np.flatnonzero(bad)
+        shown = ", ".join(f"{labels[i]!r}: {y[i]} > {n[i]}" for i in idx[:_MAX_LISTED])
+        if idx.size > _MAX_LISTED:
+            shown += f" and {idx.size - _MAX_LISTED} more"
         raise DataError(
             f"Column {succ_col!r} (successes) exceeds {trial_col!r} (trials) in groups "
             f"(group: successes > trials): {shown}."

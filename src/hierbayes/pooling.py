@@ -64,5 +64,5 @@ def compare_pooling(
             out = s[["successes", "trials", "raw"]].copy()
         for col in ("mean", "lower", "upper"):
             out[f"{pooling}_{col}"] = s[col]
-    assert out is not None  # noqa: S101
+    assert out is not None
     return out

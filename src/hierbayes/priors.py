@@ -7,8 +7,8 @@ A prior is given as
   distributions keyed by hyperparameter name in one of the family's natural
   parametrizations (Beta–Binomial: ``mu`` and ``kappa``, or ``alpha`` and
   ``beta``), the Jacobians to the sampler's coordinates handled here;
-* a callable ``log_density(p1, p2)`` in the family's first-listed
-  parametrization's *second* form... see :class:`Prior` (documented per family).
+* a callable ``log_density(p1, p2)`` in the family's natural parameters
+  (Beta–Binomial: ``alpha, beta``), documented per family.
 
 Names of known improper priors (``"flat"``) are refused with the reason.
 """
@@ -137,7 +137,9 @@ def resolve_prior(
             f"`prior` must be None, 'default', a dict or a callable; got {type(prior).__name__}."
         )
     keys = set(prior)
-    options = " or ".join("{" + ", ".join(repr(k) for k in pair) + "}" for pair in parametrizations)
+    options = " or ".join(
+        "{" + ", ".join(repr(k) for k in pair) + "}" for pair in parametrizations
+    )
     for pair, supports in parametrizations.items():
         if keys == set(pair):
             dists = tuple(prior[k] for k in pair)

@@ -215,11 +215,12 @@ def _newton_rows(
     d = 1e-4
     conv = np.zeros(v.shape, dtype=bool)
     for _ in range(30):
-        f0 = logpost(c, v)
-        fp = logpost(c + d, v)
-        fm = logpost(c - d, v)
-        g = (fp - fm) / (2 * d)
-        h = (fp - 2 * f0 + fm) / d**2
+        with np.errstate(all="ignore"):
+            f0 = logpost(c, v)
+            fp = logpost(c + d, v)
+            fm = logpost(c - d, v)
+            g = (fp - fm) / (2 * d)
+            h = (fp - 2 * f0 + fm) / d**2
         ok = np.isfinite(g) & np.isfinite(h) & (h < 0)
         step = np.where(ok, -g / np.where(ok, h, -1.0), np.sign(g) * sig)
         step = np.clip(step, -4 * sig, 4 * sig)

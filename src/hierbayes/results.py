@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaincinv, betainccinv, expit, logit
+from scipy.special import betainccinv, betaincinv, expit, logit
 
 from ._solve import solve_increasing
 from .betabinom_math import CollapsedLikelihood, beta_of, conditional_moments, mixture_quantiles
@@ -264,9 +264,11 @@ class BetaBinomialFit:
         )
 
 
-def _grid_hyper_table(points: HyperPoints, model: Any, probs: Sequence[float], cols) -> pd.DataFrame:
+def _grid_hyper_table(
+    points: HyperPoints, model: Any, probs: Sequence[float], cols: list[str]
+) -> pd.DataFrame:
     grid = points.grid
-    assert grid is not None  # noqa: S101 - internal invariant, not input validation
+    assert grid is not None
     w = points.weight
     u, v = points.u, points.v
     a, b = points.alpha, points.beta
