@@ -25,11 +25,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize
-from scipy.special import logsumexp, sici
+from scipy.special import sici
 
 from .errors import AccuracyWarning, ImproperPosteriorError
 
@@ -44,7 +44,7 @@ _H_START = 1.0
 _H_MIN = 1.0 / 16.0
 _START_EXTENT = 5.0
 _MAX_EXTENT = 40.0
-_EXTEND_STEP = 1.0
+_EXTEND_STEP = 2.0
 
 
 @dataclass(frozen=True)
@@ -145,46 +145,85 @@ class GridPosterior:
         return np.clip(prob, 0.0, 1.0)
 
 
-def _hessian_2d(f: Callable[[np.ndarray], float], x: np.ndarray, step: float) -> np.ndarray:
-    e = np.eye(2) * step
-    hess = np.empty((2, 2))
-    f0 = f(x)
-    for i in range(2):
-        hess[i, i] = (f(x + e[i]) - 2 * f0 + f(x - e[i])) / step**2
-    hess[0, 1] = hess[1, 0] = (
-        f(x + e[0] + e[1]) - f(x + e[0] - e[1]) - f(x - e[0] + e[1]) + f(x - e[0] - e[1])
-    ) / (4 * step**2)
-    return hess
+class _Counted:
+    """A log density that counts its evaluations and maps NaN to −inf."""
+
+    def __init__(self, logpost: LogDensity) -> None:
+        self.logpost = logpost
+        self.count = 0
+
+    def __call__(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
+        self.count += u.size
+        with np.errstate(all="ignore"):
+            out = np.asarray(self.logpost(u, v), dtype=float)
+        return np.where(np.isnan(out), -np.inf, out)
+
+
+def _stencil(f: _Counted, x: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Value, gradient and Hessian by central differences on a 3 x 3 stencil (one call)."""
+    i = np.array([-1, 0, 1, -1, 0, 1, -1, 0, 1])
+    j = np.array([-1, -1, -1, 0, 0, 0, 1, 1, 1])
+    val = f(x[0] + i * d[0], x[1] + j * d[1]).reshape(3, 3)  # [j, i]
+    f0 = val[1, 1]
+    g = np.array([(val[1, 2] - val[1, 0]) / (2 * d[0]), (val[2, 1] - val[0, 1]) / (2 * d[1])])
+    huu = (val[1, 2] - 2 * f0 + val[1, 0]) / d[0] ** 2
+    hvv = (val[2, 1] - 2 * f0 + val[0, 1]) / d[1] ** 2
+    huv = (val[2, 2] - val[2, 0] - val[0, 2] + val[0, 0]) / (4 * d[0] * d[1])
+    return float(f0), g, np.array([[huu, huv], [huv, hvv]])
 
 
 def _find_mode(
-    logpost: LogDensity, start: tuple[float, float], bounds: tuple[tuple[float, float], ...]
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mode and covariance (inverse negative Hessian) of the log posterior."""
-    count = 0
+    f: _Counted, start: tuple[float, float], bounds: tuple[tuple[float, float], ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mode and covariance (inverse negative Hessian) of the log posterior.
 
-    def neg(x: np.ndarray) -> float:
-        nonlocal count
-        count += 1
-        val = float(logpost(np.array([x[0]]), np.array([x[1]]))[0])
-        return -val if np.isfinite(val) else 1e300
-
-    res = optimize.minimize(neg, np.asarray(start, float), method="L-BFGS-B", bounds=bounds)
-    mode = res.x
-    # Polish: a Nelder–Mead pass is robust where L-BFGS-B stopped on a flat ridge.
-    res2 = optimize.minimize(
-        neg, mode, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12}
-    )
-    if res2.fun <= res.fun:
-        mode = res2.x
-    hess = -_hessian_2d(lambda x: -neg(x), mode, 1e-3)
+    Damped Newton steps with finite-difference derivatives (one vectorised
+    call per step), backtracking on the log density, inside ``bounds``; a
+    Nelder–Mead search takes over if Newton makes no progress.
+    """
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    x = np.clip(np.asarray(start, dtype=float), lo + 1, hi - 1)
+    d = np.array([1e-3, 1e-3])
+    converged = False
+    for _ in range(100):
+        f0, g, hess = _stencil(f, x, d)
+        if not np.isfinite(f0) or not np.all(np.isfinite(g)):
+            break
+        eig = np.linalg.eigvalsh(hess) if np.all(np.isfinite(hess)) else np.array([1.0])
+        if np.all(eig < 0):
+            step = -np.linalg.solve(hess, g)
+            sd = np.sqrt(np.maximum(np.diag(np.linalg.inv(-hess)), 1e-30))
+            d = np.clip(1e-2 * sd, 1e-7, 1e-3)
+        else:
+            step = g / max(np.linalg.norm(g), 1e-300)  # uphill, unit length
+        step *= min(1.0, 3.0 / max(np.linalg.norm(step), 1e-300))
+        for _ in range(40):
+            cand = np.clip(x + step, lo, hi)
+            if f(cand[:1], cand[1:])[0] >= f0:
+                break
+            step *= 0.5
+        else:
+            break
+        x = cand
+        if np.all(np.abs(step) <= 1e-9 * np.maximum(1.0, np.abs(x))):
+            converged = True
+            break
+    if not converged:
+        res = optimize.minimize(
+            lambda z: -f(z[:1], z[1:])[0], x, method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000},
+        )
+        x = np.clip(res.x, lo, hi)
+    _, _, hess = _stencil(f, x, d)
     try:
-        cov = np.linalg.inv(hess)
-        if not np.all(np.linalg.eigvalsh(cov) > 0):
+        cov = np.linalg.inv(-hess)
+        if not (np.all(np.isfinite(cov)) and np.all(np.linalg.eigvalsh(cov) > 0)):
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         cov = np.eye(2)
-    return mode, cov, count
+    return x, cov
 
 
 def _row_maps(
@@ -212,17 +251,18 @@ def _newton_rows(
     logpost: LogDensity, v: np.ndarray, c: np.ndarray, sig0: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sig = np.broadcast_to(np.asarray(sig0, dtype=float), v.shape).copy()
-    d = 1e-4
     conv = np.zeros(v.shape, dtype=bool)
+    off = np.array([-1.0, 0.0, 1.0])
     for _ in range(30):
+        d = np.clip(1e-2 * sig, 1e-7, 1e-3)
+        vals = logpost(c[:, None] + off[None, :] * d[:, None], np.repeat(v[:, None], 3, axis=1))
+        fm, f0, fp = vals[:, 0], vals[:, 1], vals[:, 2]
         with np.errstate(all="ignore"):
-            f0 = logpost(c, v)
-            fp = logpost(c + d, v)
-            fm = logpost(c - d, v)
             g = (fp - fm) / (2 * d)
             h = (fp - 2 * f0 + fm) / d**2
         ok = np.isfinite(g) & np.isfinite(h) & (h < 0)
-        step = np.where(ok, -g / np.where(ok, h, -1.0), np.sign(g) * sig)
+        with np.errstate(all="ignore"):
+            step = np.where(ok, -g / np.where(ok, h, -1.0), np.sign(g) * sig)
         step = np.clip(step, -4 * sig, 4 * sig)
         step = np.where(np.isfinite(step), step, 0.0)
         c = c + step
@@ -281,35 +321,18 @@ def integrate_2d(
     >>> round(float(g.log_norm - np.log(2 * np.pi)), 10)
     0.0
     """
-    (ulo, uhi), (vlo, vhi) = bounds
-    mode, cov, n_eval = _find_mode(logpost, start, bounds)
-    v0 = float(mode[1])
-    sv = math.sqrt(cov[1, 1])
-    su = math.sqrt(max(cov[0, 0] - cov[0, 1] ** 2 / cov[1, 1], 1e-12))
-    slope = cov[0, 1] / cov[1, 1]
-
-    def s_limit(side: int) -> float:
-        edge = vhi if side > 0 else vlo
-        return abs(_LAMBDA * math.asinh((edge - v0) / (sv * _LAMBDA)))
-
-    lim_s = (s_limit(-1), s_limit(1))
-    ext = {"t-": _START_EXTENT, "t+": _START_EXTENT, "s-": _START_EXTENT, "s+": _START_EXTENT}
-    ext["s-"] = min(ext["s-"], lim_s[0])
-    ext["s+"] = min(ext["s+"], lim_s[1])
+    f = _Counted(logpost)
+    mode, cov = _find_mode(f, start, bounds)
+    builder = _Builder(f, mode, cov, bounds, tol, what, inner_lambda)
     h = _H_START
     previous: tuple[GridPosterior, np.ndarray] | None = None
     while True:
-        grid, n = _build(
-            logpost, h, ext, v0, sv, mode, su, slope, (ulo, uhi), lim_s, tol, what,
-            inner_lambda,
-        )
-        n_eval += n
+        grid = builder.build(h)
         stats = summaries(grid.u, grid.v, grid.weight)
         if previous is not None:
             err = float(np.max(np.abs(stats - previous[1])))
             if err <= tol:
-                coarse = previous[0]
-                return _replace(coarse, error=err, n_evaluations=n_eval)
+                return replace(previous[0], error=err, n_evaluations=f.count)
             if h / 2 < _H_MIN:
                 warnings.warn(
                     f"The {what} grid did not converge: summaries still change by "
@@ -318,122 +341,101 @@ def integrate_2d(
                     AccuracyWarning,
                     stacklevel=3,
                 )
-                return _replace(grid, error=err, n_evaluations=n_eval)
+                return replace(grid, error=err, n_evaluations=f.count)
         previous = (grid, stats)
-        ext = {
-            "t-": grid.t[0] * -1,
-            "t+": grid.t[-1],
-            "s-": grid.s[0] * -1,
-            "s+": grid.s[-1],
-        }
         h /= 2
-
-
-def _replace(g: GridPosterior, **kw: float) -> GridPosterior:
-    from dataclasses import replace
-
-    return replace(g, **kw)
 
 
 def _nodes(h: float, lo: float, hi: float) -> np.ndarray:
     return np.arange(-math.ceil(lo / h - 1e-9), math.ceil(hi / h - 1e-9) + 1) * h
 
 
-def _build(
-    logpost: LogDensity,
-    h: float,
-    ext: dict[str, float],
-    v0: float,
-    sv: float,
-    mode: np.ndarray,
-    su: float,
-    slope: float,
-    ubounds: tuple[float, float],
-    lim_s: tuple[float, float],
-    tol: float,
-    what: str,
-    lam_in: float,
-) -> tuple[GridPosterior, int]:
-    """Grid at spacing h, extended until every edge line carries negligible mass."""
-    n_eval = 0
-    edge_tol = tol * 1e-3
-    while True:
-        s = _nodes(h, ext["s-"], ext["s+"])
-        t = _nodes(h, ext["t-"], ext["t+"])
-        v = v0 + sv * _LAMBDA * np.sinh(s / _LAMBDA)
-        dv = sv * np.cosh(s / _LAMBDA)
-        centre, scale = _row_maps(logpost, v, mode[0] + slope * (v - v0), su)
-        n_eval += 3 * 30 * v.size
-        u = centre[:, None] + scale[:, None] * lam_in * np.sinh(t[None, :] / lam_in)
-        vv = np.broadcast_to(v[:, None], u.shape)
-        inside = (u > ubounds[0]) & (u < ubounds[1])
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            lp = np.where(inside, logpost(np.where(inside, u, mode[0]), vv), -np.inf)
-        n_eval += u.size
-        lp = np.where(np.isnan(lp), -np.inf, lp)
-        logj = (
-            np.log(dv)[:, None]
-            + np.log(scale)[:, None]
-            + np.log(np.cosh(t / lam_in))[None, :]
+_EDGE_NAMES = {
+    "s-": "low end of the outer coordinate",
+    "s+": "high end of the outer coordinate",
+    "t-": "low end of the inner coordinate",
+    "t+": "high end of the inner coordinate",
+}
+
+
+class _Builder:
+    """Builds grids at any spacing; remembers row maps and extents across spacings."""
+
+    def __init__(self, f, mode, cov, bounds, tol, what, lam_in) -> None:
+        (self.ulo, self.uhi), (vlo, vhi) = bounds
+        self.f, self.mode, self.tol, self.what, self.lam_in = f, mode, tol, what, lam_in
+        self.v0 = float(mode[1])
+        self.sv = math.sqrt(cov[1, 1])
+        self.su = math.sqrt(max(cov[0, 0] - cov[0, 1] ** 2 / cov[1, 1], 1e-12))
+        self.slope = cov[0, 1] / cov[1, 1]
+        lim = [abs(_LAMBDA * math.asinh((e - self.v0) / (self.sv * _LAMBDA))) for e in (vlo, vhi)]
+        self.limit = {"s-": min(lim[0], _MAX_EXTENT), "s+": min(lim[1], _MAX_EXTENT),
+                      "t-": _MAX_EXTENT, "t+": _MAX_EXTENT}
+        self.ext = {k: min(_START_EXTENT, self.limit[k]) for k in self.limit}
+        self.rows: dict[int, tuple[float, float]] = {}
+
+    def _row_maps(self, s: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.rint(s / _H_MIN * 4).astype(np.int64)
+        missing = np.array([k not in self.rows for k in keys.tolist()])
+        if missing.any():
+            vm = v[missing]
+            c, sc = _row_maps(self.f, vm, self.mode[0] + self.slope * (vm - self.v0), self.su)
+            for k, ci, si in zip(keys[missing].tolist(), c, sc, strict=True):
+                self.rows[k] = (float(ci), float(si))
+        cs = np.array([self.rows[k] for k in keys.tolist()])
+        return cs[:, 0], cs[:, 1]
+
+    def build(self, h: float) -> GridPosterior:
+        """Grid at spacing h, extended until every edge line carries negligible mass."""
+        edge_tol = self.tol * 1e-3
+        lam = self.lam_in
+        while True:
+            s = _nodes(h, self.ext["s-"], self.ext["s+"])
+            t = _nodes(h, self.ext["t-"], self.ext["t+"])
+            v = self.v0 + self.sv * _LAMBDA * np.sinh(s / _LAMBDA)
+            dv = self.sv * np.cosh(s / _LAMBDA)
+            centre, scale = self._row_maps(s, v)
+            u = centre[:, None] + scale[:, None] * lam * np.sinh(t[None, :] / lam)
+            vv = np.broadcast_to(v[:, None], u.shape)
+            inside = (u > self.ulo) & (u < self.uhi)
+            lp = np.where(inside, self.f(np.where(inside, u, self.mode[0]), vv), -np.inf)
+            logw = (
+                lp
+                + np.log(dv)[:, None]
+                + np.log(scale)[:, None]
+                + np.log(np.cosh(t / lam))[None, :]
+                + 2 * math.log(h)
+            )
+            top = float(np.max(logw))
+            if not np.isfinite(top):
+                raise ImproperPosteriorError(
+                    f"The {self.what} has no finite mass on the grid around its mode "
+                    f"(u={self.mode[0]:.3g}, v={self.mode[1]:.3g}); the log density is not "
+                    "finite there."
+                )
+            w = np.exp(logw - top)
+            total = float(w.sum())
+            w /= total
+            edges = {"s-": w[0].sum(), "s+": w[-1].sum(), "t-": w[:, 0].sum(),
+                     "t+": w[:, -1].sum()}
+            grow = [k for k, m in edges.items() if m > edge_tol]
+            if not grow:
+                break
+            stuck = [k for k in grow if self.ext[k] + 1e-9 >= self.limit[k]]
+            if stuck:
+                where = "; ".join(f"{_EDGE_NAMES[k]} (edge mass {edges[k]:.2g})" for k in stuck)
+                raise ImproperPosteriorError(
+                    f"The {self.what} does not decay toward the {where}: its mass does not "
+                    "fall off within the representable range, so it is improper (or too "
+                    "flat to integrate). Use a proper prior."
+                )
+            for k in grow:
+                self.ext[k] = min(self.ext[k] + _EXTEND_STEP, self.limit[k])
+        return GridPosterior(
+            u=u, v=np.array(vv), weight=w, log_norm=top + math.log(total), error=math.nan,
+            h=h, t=t, s=s, centre=centre, scale=scale, v0=self.v0, sv=self.sv,
+            n_evaluations=self.f.count, lam_in=lam,
         )
-        logw = lp + logj + 2 * math.log(h)
-        log_norm = float(logsumexp(logw))
-        if not np.isfinite(log_norm):
-            raise ImproperPosteriorError(
-                f"The {what} has no finite mass on the grid around its mode "
-                f"(u={mode[0]:.3g}, v={mode[1]:.3g}); the log density is not finite there."
-            )
-        w = np.exp(logw - log_norm)
-        edges = {
-            "s-": w[0].sum(),
-            "s+": w[-1].sum(),
-            "t-": w[:, 0].sum(),
-            "t+": w[:, -1].sum(),
-        }
-        grow = [k for k, m in edges.items() if m > edge_tol]
-        if not grow:
-            break
-        stuck = []
-        for k in grow:
-            limit = _MAX_EXTENT
-            if k == "s-":
-                limit = min(limit, lim_s[0])
-            elif k == "s+":
-                limit = min(limit, lim_s[1])
-            if ext[k] + 1e-9 >= limit:
-                stuck.append(k)
-            else:
-                ext[k] = min(ext[k] + _EXTEND_STEP, limit)
-        if stuck:
-            names = {
-                "s-": "low end of the outer coordinate",
-                "s+": "high end of the outer coordinate",
-                "t-": "low end of the inner coordinate",
-                "t+": "high end of the inner coordinate",
-            }
-            where = "; ".join(f"{names[k]} (edge mass {edges[k]:.2g})" for k in stuck)
-            raise ImproperPosteriorError(
-                f"The {what} does not decay toward the {where}: its mass does not "
-                "fall off within the representable range, so it is improper (or too "
-                "flat to integrate). Use a proper prior."
-            )
-    grid = GridPosterior(
-        u=u,
-        v=np.array(vv),
-        weight=w,
-        log_norm=log_norm,
-        error=float("nan"),
-        h=h,
-        t=t,
-        s=s,
-        centre=centre,
-        scale=scale,
-        v0=v0,
-        sv=sv,
-        n_evaluations=n_eval,
-        lam_in=lam_in,
-    )
-    return grid, n_eval
 
 
 def sample_grid(
