@@ -17,6 +17,7 @@ from .errors import (
     ImproperPosteriorError,
     PriorError,
 )
+from .fit import Fit, HyperPoints
 from .pooling import compare_pooling
 from .results import BetaBinomialFit
 
@@ -26,8 +27,10 @@ __all__ = [
     "BetaBinomialFit",
     "DataError",
     "DegenerateDataWarning",
+    "Fit",
     "HierBayesError",
     "HierBayesWarning",
+    "HyperPoints",
     "ImproperPosteriorError",
     "PriorError",
     "compare_pooling",

