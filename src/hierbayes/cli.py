@@ -16,7 +16,6 @@ import click
 import pandas as pd
 
 from . import datasets
-from .betabinomial import BetaBinomial
 from .errors import HierBayesError
 from .pooling import compare_pooling
 
@@ -77,12 +76,26 @@ def _write(frame: pd.DataFrame, output: str) -> None:
     click.echo(f"wrote {len(frame)} rows to {out}", err=True)
 
 
+# family name -> (module, class, column roles); a family's roles default to canonical names.
+FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "binomial": ("hierbayes.betabinomial", "BetaBinomial", ("successes", "trials")),
+    "normal": ("hierbayes.normalnormal", "NormalNormal", ("estimate", "std_error")),
+    "poisson": ("hierbayes.gammapoisson", "GammaPoisson", ("counts", "exposure")),
+}
+_DATASET_FAMILY = {"beta-binomial": "binomial", "normal-normal": "normal",
+                   "gamma-poisson": "poisson"}
+
 _columns = [
+    click.option("--family", type=click.Choice(list(FAMILIES)), default=None,
+                 help="Model family (default: the data set's, else binomial)."),
     click.option("--group", default=None, help="Group column (default: 'group' if present, "
                  "else each row is a group)."),
-    click.option("--successes", default="successes", show_default=True,
-                 help="Column of success counts."),
-    click.option("--trials", default="trials", show_default=True, help="Column of trials."),
+    click.option("--successes", help="Column of success counts (binomial)."),
+    click.option("--trials", help="Column of trials (binomial)."),
+    click.option("--estimate", help="Column of group estimates (normal)."),
+    click.option("--std-error", "std_error", help="Column of standard errors (normal)."),
+    click.option("--counts", help="Column of event counts (poisson)."),
+    click.option("--exposure", help="Column of exposures (poisson)."),
 ]
 
 
@@ -92,9 +105,32 @@ def _with_columns(f):
     return f
 
 
-def _roles(group: str | None, successes: str, trials: str) -> dict[str, Any]:
-    return {"group": group if group is not None else "group", "successes": successes,
-            "trials": trials}
+def _model_class(family: str | None, dataset: str | None) -> tuple[type, dict[str, Any]]:
+    if family is None:
+        family = "binomial"
+        if dataset is not None and dataset in datasets.DATASETS:
+            family = _DATASET_FAMILY[datasets.DATASETS[dataset].family]
+    module, name, roles = FAMILIES[family]
+    import importlib
+
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise click.UsageError(f"the {family!r} family is not available: {exc}") from exc
+    return cls, {"roles": roles}
+
+
+def _roles(group: str | None, roles: tuple[str, ...], given: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"group": group if group is not None else "group"}
+    for role in roles:
+        out[role] = given.get(role) or role
+    stray = [k for k, v in given.items() if v and k not in roles]
+    if stray:
+        raise click.UsageError(
+            f"--{stray[0].replace('_', '-')} does not belong to this family; its columns are "
+            + ", ".join(f"--{r.replace('_', '-')}" for r in roles)
+        )
+    return out
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,6 +143,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Examples:
       hierbayes fit --dataset rats
       hierbayes fit data.csv --successes y --trials n --group lab --output groups.csv
+      hierbayes fit data.csv --family normal --estimate y --std-error se
+      hierbayes fit data.csv --family poisson --counts failures --exposure hours
       hierbayes compare data.csv --successes y --trials n
       hierbayes datasets
     """
@@ -124,12 +162,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--prob", type=float, default=0.95, show_default=True,
               help="Mass of the equal-tailed intervals.")
 @click.option("--output", "-o", help="Write the per-group table to a .csv or .json file.")
-def fit(data, dataset, group, successes, trials, pooling, method, prob, output) -> None:
-    """Fit a Beta–Binomial model; print hyperparameters and groups."""
+def fit(data, dataset, family, group, pooling, method, prob, output, **given) -> None:
+    """Fit a hierarchical model; print hyperparameters and groups."""
     frame = _read(data, dataset)
+    cls, info = _model_class(family, dataset)
+    roles = _roles(group, info["roles"], given)
     tail = (1 - prob) / 2
-    model = BetaBinomial(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
-    result = model.fit(frame, **_roles(group, successes, trials))
+    model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
+    result = model.fit(frame, **roles)
     click.echo(repr(result))
     if len(result.hyper):
         _print_table("Hyperparameters", result.hyper)
@@ -146,10 +186,11 @@ def fit(data, dataset, group, successes, trials, pooling, method, prob, output) 
 @_with_columns
 @click.option("--prob", type=float, default=0.95, show_default=True)
 @click.option("--output", "-o", help="Write the table to a .csv or .json file.")
-def compare(data, dataset, group, successes, trials, prob, output) -> None:
+def compare(data, dataset, family, group, prob, output, **given) -> None:
     """Complete, no and partial pooling side by side."""
     frame = _read(data, dataset)
-    table = compare_pooling(frame, prob=prob, **_roles(group, successes, trials))
+    cls, info = _model_class(family, dataset)
+    table = compare_pooling(frame, prob=prob, model=cls(), **_roles(group, info["roles"], given))
     if output:
         _write(table, output)
     else:

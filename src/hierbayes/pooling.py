@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,7 @@ def compare_pooling(
     data: Any = None,
     *,
     prob: float = 0.95,
-    model: BetaBinomial | None = None,
+    model: Any = None,
     **columns: Any,
 ) -> pd.DataFrame:
     """Fit complete, no and partial pooling; one row per group, the three side by side.
@@ -27,16 +28,16 @@ def compare_pooling(
         As for :meth:`BetaBinomial.fit`.
     prob : float
         Mass of the equal-tailed intervals.
-    model : BetaBinomial, optional
-        The partial-pooling specification (prior, tolerance); its ``pooling``
-        is replaced for the other two columns.
+    model : model specification, optional
+        Any family's specification (default ``BetaBinomial()``); its
+        ``pooling`` is replaced for each of the three columns.
     **columns
-        Column roles, passed to ``fit`` (``group=``, ``successes=``, ``trials=``).
+        Column roles, passed to ``fit`` (e.g. ``group=``, ``successes=``, ``trials=``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group, with ``successes``, ``trials``, ``raw`` and, for each
+        Indexed by group, with the family's data columns and, for each
         of ``complete``, ``none``, ``partial``: ``<pooling>_mean``,
         ``<pooling>_lower``, ``<pooling>_upper``.
 
@@ -51,17 +52,10 @@ def compare_pooling(
     base = model if model is not None else BetaBinomial()
     out: pd.DataFrame | None = None
     for pooling in ("complete", "none", "partial"):
-        spec = BetaBinomial(
-            prior=base.prior,
-            pooling=pooling,
-            method=base.method,
-            tol=base.tol,
-            pooled_prior=base.pooled_prior,
-            probs=base.probs,
-        )
-        s = spec.fit(data, **columns).summary(prob=prob)
+        s = replace(base, pooling=pooling).fit(data, **columns).summary(prob=prob)
         if out is None:
-            out = s[["successes", "trials", "raw"]].copy()
+            data_cols = list(s.columns[: s.columns.get_loc("mean")])
+            out = s[data_cols].copy()
         for col in ("mean", "lower", "upper"):
             out[f"{pooling}_{col}"] = s[col]
     assert out is not None

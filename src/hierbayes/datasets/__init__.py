@@ -1,7 +1,8 @@
 """Classic published grouped data sets that ship with hierbayes.
 
 Each loader returns a DataFrame whose columns carry the canonical names of
-its family (Beta–Binomial: ``group, successes, trials``), so that
+its family (Beta–Binomial: ``group, successes, trials``; Normal–Normal:
+``group, estimate, std_error``; Gamma–Poisson: ``group, counts, exposure``), so that
 ``model.fit(load(name))`` works as it is. Sources are in ``data/SOURCES.md``
 and in :data:`DATASETS`.
 """
@@ -41,6 +42,32 @@ DATASETS: dict[str, Dataset] = {
             "71 experiments: rats with endometrial stromal polyps; row 71 is the current "
             "experiment (4 of 14). Σ tumors 267, Σ rats 1739.",
             "Tarone (1982); Gelman et al., Bayesian Data Analysis 3rd ed., Table 5.1.",
+        ),
+        Dataset(
+            "eight_schools",
+            "normal-normal",
+            "eight_schools.csv",
+            {"school": "group", "effect": "estimate", "std_error": "std_error"},
+            "8 schools: estimated coaching effect on SAT-V and its standard error.",
+            "Rubin (1981); Gelman et al., Bayesian Data Analysis 3rd ed., Table 5.2.",
+        ),
+        Dataset(
+            "beta_blockers",
+            "normal-normal",
+            "beta_blockers.csv",
+            {"trial": "group", "log_odds_ratio": "estimate", "std_error": "std_error"},
+            "22 trials of beta-blockers after myocardial infarction: deaths per arm, "
+            "empirical log odds ratio and its standard error.",
+            "Yusuf et al. (1985); Gelman et al., Bayesian Data Analysis 3rd ed., Table 5.4.",
+        ),
+        Dataset(
+            "pumps",
+            "gamma-poisson",
+            "pumps.csv",
+            {"pump": "group", "failures": "counts", "kilohours": "exposure"},
+            "10 power-plant pumps: failures and operating time in thousands of hours.",
+            "Gaver & O'Muircheartaigh (1987); George, Makov & Smith (1993); BUGS Vol. 1 "
+            "'Pumps'.",
         ),
         Dataset(
             "baseball_efron_morris",
