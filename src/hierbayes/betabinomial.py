@@ -29,7 +29,7 @@ POOLINGS = ("partial", "complete", "none")
 METHODS = ("exact", "eb")
 # Hard limits on (logit mu, log kappa): beyond them a posterior has no mass to speak of.
 _U_BOUNDS = (-45.0, 45.0)
-_V_BOUNDS = (-40.0, 250.0)
+_V_BOUNDS = (-200.0, 250.0)
 
 _IMPROPER = {
     "flat": "p(alpha, beta) ∝ 1 puts infinite mass at large alpha + beta, where the "

@@ -167,17 +167,22 @@ def _grid_hyper_table(
     rows["log_kappa"] = list(mean_sd(v))
 
     pr = np.asarray(probs, dtype=float)
-    vq = _outer_quantiles(grid, pr)
-    # The other marginals come from grids whose outer coordinate is that quantity:
-    # their CDF is then an exact (sinc) interpolant, whereas a region like
-    # {beta <= b} cuts the (u, v) rows too sharply for the row trapezoid.
+    qgrid = grid.fine or grid  # CDFs converge more slowly than moments: use the finer grid
+    vq = _outer_quantiles(qgrid, pr)
+    nrows = qgrid.v.shape[0]
+
+    def inner(x: np.ndarray) -> np.ndarray:
+        return qgrid.inner_cdf(np.repeat(x[:, None], nrows, axis=1))
+
+    # P(u <= x | v) varies smoothly with v, so the main grid's rows serve logit mu.
+    uq = solve_increasing(inner, pr, np.full(pr.size, u.min()), np.full(pr.size, u.max()))
+    # alpha and beta come from grids whose outer coordinate is log alpha (log beta):
+    # a region like {beta <= b} cuts the (u, v) rows too sharply for the row trapezoid,
+    # while on such a grid the marginal CDF is an exact (sinc) interpolant.
     logpost = points.logpost
     mode_u = float(u[np.argmax(w)])
     mode_v = float(v[np.argmax(w)])
     tol = max(model.tol, 1e-10)
-    uq = _outer_quantiles(
-        _marginal_grid(lambda q, p: logpost(p, q), (mode_v, mode_u), _BOUNDS_VU, tol), pr
-    )
     la0 = mode_v + float(np.log(expit(mode_u)))
     lb0 = mode_v + float(np.log(expit(-mode_u)))
 
@@ -203,8 +208,7 @@ def _grid_hyper_table(
     return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)
 
 
-_BOUNDS_VU = ((-40.0, 250.0), (-45.0, 45.0))
-_BOUNDS_AB = ((-90.0, 250.0), (-90.0, 250.0))
+_BOUNDS_AB = ((-250.0, 250.0), (-250.0, 250.0))
 
 
 def _marginal_grid(logpost, start, bounds, tol: float) -> GridPosterior:
@@ -221,6 +225,7 @@ def _marginal_grid(logpost, start, bounds, tol: float) -> GridPosterior:
 
 def _outer_quantiles(grid: GridPosterior, probs: np.ndarray) -> np.ndarray:
     """Quantiles of the outer coordinate's marginal, from its sinc-interpolated CDF."""
+    grid = grid.fine or grid
     lo = np.full(probs.size, float(grid.v.min()))
     hi = np.full(probs.size, float(grid.v.max()))
     return solve_increasing(grid.outer_cdf, probs, lo, hi)
