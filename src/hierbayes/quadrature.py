@@ -31,6 +31,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import sici
 
+from ._solve import newton_increasing
 from .errors import AccuracyWarning, ImproperPosteriorError
 
 __all__ = ["GridPosterior", "integrate_2d"]
@@ -458,15 +459,22 @@ def sample_grid(
     """
     h = grid.h
     rows = grid.weight.sum(axis=1)
-    p = rng.random(size)
 
-    def outer(s_star: np.ndarray) -> np.ndarray:
+    def outer(s_star: np.ndarray, k: np.ndarray) -> np.ndarray:
         si, _ = sici(np.pi * (s_star[:, None] - grid.s[None, :]) / h)
         return (0.5 + si / np.pi) @ rows
 
-    s_lo = np.full(size, grid.s[0] - 4 * h)
-    s_hi = np.full(size, grid.s[-1] + 4 * h)
-    s_draw = _solve_chunked(outer, p, s_lo, s_hi)
+    def outer_density(s_star: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return np.sinc((s_star[:, None] - grid.s[None, :]) / h) @ rows / h
+
+    # Start from the piecewise-linear CDF through the nodes, then Newton on the exact one.
+    cum = np.concatenate([[0.0], np.cumsum(rows)])
+    edges = np.concatenate([grid.s - h / 2, [grid.s[-1] + h / 2]])
+    p = rng.random(size)
+    s_draw = newton_increasing(
+        outer, outer_density, p, np.interp(p, cum, edges),
+        np.full(size, grid.s[0] - 4 * h), np.full(size, grid.s[-1] + 4 * h), xtol=1e-10,
+    )
     v = grid.v0 + grid.sv * _LAMBDA * np.sinh(s_draw / _LAMBDA)
     centre = np.interp(s_draw, grid.s, grid.centre)
     scale = np.interp(s_draw, grid.s, grid.scale)
@@ -478,18 +486,21 @@ def sample_grid(
     lp = np.where(np.isfinite(lp), lp, -np.inf) + np.log(np.cosh(t / lam))[None, :]
     w = np.exp(lp - lp.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
-    q = rng.random(size)
 
-    def inner(t_star: np.ndarray, w=w) -> np.ndarray:
+    def inner(t_star: np.ndarray, k: np.ndarray) -> np.ndarray:
         si, _ = sici(np.pi * (t_star[:, None] - t[None, :]) / h)
-        return np.sum(w * (0.5 + si / np.pi), axis=1)
+        return np.sum(w[k] * (0.5 + si / np.pi), axis=1)
 
-    t_draw = _solve_chunked(inner, q, np.full(size, t[0] - 4 * h), np.full(size, t[-1] + 4 * h))
+    def inner_density(t_star: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return np.sum(w[k] * np.sinc((t_star[:, None] - t[None, :]) / h), axis=1) / h
+
+    q = rng.random(size)
+    tcum = np.concatenate([np.zeros((size, 1)), np.cumsum(w, axis=1)], axis=1)
+    tedges = np.concatenate([t - h / 2, [t[-1] + h / 2]])
+    start = np.array([np.interp(qi, ci, tedges) for qi, ci in zip(q, tcum, strict=True)])
+    t_draw = newton_increasing(
+        inner, inner_density, q, start,
+        np.full(size, t[0] - 4 * h), np.full(size, t[-1] + 4 * h), xtol=1e-10,
+    )
     u = centre + scale * lam * np.sinh(t_draw / lam)
     return u, v
-
-
-def _solve_chunked(func, target, lo, hi):
-    from ._solve import solve_increasing
-
-    return solve_increasing(func, target, lo, hi, xtol=1e-10)
