@@ -95,7 +95,7 @@ def newton_increasing(
 
     Examples
     --------
-    >>> x = newton_increasing(lambda x: x**3, lambda x: 3 * x**2, np.array([8.0]),
+    >>> x = newton_increasing(lambda x, k: x**3, lambda x, k: 3 * x**2, np.array([8.0]),
     ...                       np.array([1.0]), np.array([0.0]), np.array([10.0]))
     >>> round(float(x[0]), 12)
     2.0
