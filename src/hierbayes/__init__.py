@@ -18,6 +18,8 @@ from .errors import (
     PriorError,
 )
 from .fit import Fit, HyperPoints
+from .normal_results import NormalNormalFit
+from .normalnormal import NormalNormal
 from .pooling import compare_pooling
 from .results import BetaBinomialFit
 
@@ -32,6 +34,8 @@ __all__ = [
     "HierBayesWarning",
     "HyperPoints",
     "ImproperPosteriorError",
+    "NormalNormal",
+    "NormalNormalFit",
     "PriorError",
     "compare_pooling",
     "datasets",
