@@ -18,6 +18,8 @@ from .errors import (
     PriorError,
 )
 from .fit import Fit, HyperPoints
+from .gammapoisson import GammaPoisson
+from .gammapoisson_fit import GammaPoissonFit
 from .normal_results import NormalNormalFit
 from .normalnormal import NormalNormal
 from .pooling import compare_pooling
@@ -30,6 +32,8 @@ __all__ = [
     "DataError",
     "DegenerateDataWarning",
     "Fit",
+    "GammaPoisson",
+    "GammaPoissonFit",
     "HierBayesError",
     "HierBayesWarning",
     "HyperPoints",
