@@ -235,7 +235,7 @@ def _find_mode(
 
 
 def _row_maps(
-    logpost: LogDensity, v: np.ndarray, guess: np.ndarray, su_start: float
+    logpost: LogDensity, v: np.ndarray, guess: np.ndarray, su_start: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Conditional mode and scale of the inner coordinate for each outer node.
 
@@ -387,7 +387,19 @@ class _Builder:
         missing = np.array([k not in self.rows for k in keys.tolist()])
         if missing.any():
             vm = v[missing]
-            c, sc = _row_maps(self.f, vm, self.mode[0] + self.slope * (vm - self.v0), self.su)
+            guess = self.mode[0] + self.slope * (vm - self.v0)
+            scale0: float | np.ndarray = self.su
+            if self.rows:
+                # Seed new rows from the nearest row already centred: a straight line
+                # from the mode can start far off where the ridge bends.
+                known = np.array(sorted(self.rows))
+                near = known[np.abs(keys[missing][:, None] - known[None, :]).argmin(axis=1)]
+                cn = np.array([self.rows[k][0] for k in near.tolist()])
+                sn = np.array([self.rows[k][1] for k in near.tolist()])
+                vn = self.v0 + self.sv * _LAMBDA * np.sinh(near * _H_MIN / 4 / _LAMBDA)
+                guess = cn + self.slope * (vm - vn)
+                scale0 = sn
+            c, sc = _row_maps(self.f, vm, guess, scale0)
             for k, ci, si in zip(keys[missing].tolist(), c, sc, strict=True):
                 self.rows[k] = (float(ci), float(si))
         cs = np.array([self.rows[k] for k in keys.tolist()])
