@@ -62,6 +62,7 @@ Runtime (rats, 1 core): summaries ~5 s, one batched group CDF+PDF call ~6 s, hyp
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 
@@ -263,7 +264,16 @@ class BetaBinomialOracle:
         self.t_max = math.exp(lt)
         ks = (-12, -4, -1.5, 0, 1.5, 4, 12)
         pts = [math.exp(self.logt_mode + k * self.sd_logt) for k in ks]
-        self._outer_pts = [p for p in pts if 0.0 < p < self.t_max]
+        self._outer_pts = sorted(p for p in pts if 0.0 < p < self.t_max)
+        # geometric grading towards t = 0 (kappa -> inf), for features such as log kappa
+        # = -2 log t that have an integrable log singularity there (only where the posterior
+        # has mass: not under a prior that kills large kappa)
+        for k in range(2, 11):
+            lt = self.logt_mode - k * math.log(10.0)
+            if prof(lt) < self.logmax - 100.0:
+                break
+            pts.append(math.exp(lt))
+        self._outer_pts_graded = sorted(p for p in pts if 0.0 < p < self.t_max)
 
     def _inner_pts(self, t):
         """Break points in mu around the conditional mode, the range that matters, and a
@@ -297,26 +307,48 @@ class BetaBinomialOracle:
                     out[live, 1:] = w[live, None] * features(mu[live], t)
             return out
 
+        memo = {}
+
+        def f_memo(mu):
+            # cubature evaluates each region twice (the 21 Kronrod nodes for the estimate, then
+            # the same 21 plus the 10 Gauss nodes for the error): reuse exact repeats
+            new = np.array([m not in memo for m in mu.tolist()], dtype=bool)
+            if new.any():
+                vals = f(mu[new])
+                for m, row in zip(mu[new].tolist(), vals, strict=True):
+                    memo[m] = row
+            out = np.array([memo[m] for m in mu.tolist()])
+            if len(memo) > 4096:
+                memo.clear()
+            return out
+
         if self.inner == "cubature":
             # cubature's test is per component (err_i <= atol + rtol |I_i|); like quad_vec's
             # max-norm test, make the absolute part relative to the size of the inner integral
-            atol = max(epsabs, epsrel * scale)
-            r = integrate.cubature(lambda x: f(x[:, 0]), [0.0], [1.0], rule="gk21",
-                                   rtol=epsrel, atol=atol, max_subdivisions=20000,
-                                   points=[np.array([p]) for p in pts])
-            return r.estimate
+            # The pieces between break points are integrated by separate calls: scipy 1.17's
+            # cubature does not heapify its initial regions when given ``points``, so with
+            # break points it may never refine the region with the largest error.
+            edges = [0.0, *pts, 1.0]
+            atol = max(epsabs, epsrel * scale) / (len(edges) - 1)
+            tot = 0.0
+            for a, b in itertools.pairwise(edges):
+                r = integrate.cubature(lambda x: f_memo(x[:, 0]), [a], [b], rule="gk21",
+                                       rtol=epsrel, atol=atol, max_subdivisions=20000)
+                tot = tot + r.estimate
+            return tot
         r, _ = integrate.quad_vec(lambda m: f(np.array([m]))[0], 0.0, 1.0, epsabs=epsabs,
                                   epsrel=epsrel, norm="max", points=pts, limit=20000)
         return r
 
     def integrate(self, features, dim, inner_points=None, outer_points=(), epsrel=None,
-                  epsabs=None, tail=None):
+                  epsabs=None, tail=None, graded=False):
         """∫∫ w(mu,t) [1, features(mu,t)] dmu dt with w = exp(logpost - lognorm).
 
         ``features(mu, t)`` maps P values of mu to shape (P, dim); ``inner_points(t)`` extra
         break points in mu (discontinuities); ``outer_points`` extra break points in t.
         ``tail = (t_cut, g)``: for t < t_cut use g(t) (length ``dim``) instead of the inner
         integral of the features (used for densities, whose kappa -> inf limit is known).
+        ``graded``: add outer break points t_mode·10^-k (for features singular at t = 0).
         Outer integral: ``scipy.integrate.quad_vec`` over t in (0, T].
         Returns (integral vector of length dim+1, error estimate).
         """
@@ -329,7 +361,8 @@ class BetaBinomialOracle:
                 return np.concatenate([mass, tail[1](t)])
             return self._inner(t, features, dim, inner_points, epsrel, epsabs)
 
-        opts = sorted({p for p in [*self._outer_pts, *outer_points] if 0.0 < p < self.t_max})
+        base = self._outer_pts_graded if graded else self._outer_pts
+        opts = sorted({p for p in [*base, *outer_points] if 0.0 < p < self.t_max})
         res, err = integrate.quad_vec(outer, 0.0, self.t_max, epsabs=epsabs, epsrel=epsrel,
                                       norm="max", points=opts, limit=20000)
         return res, err
@@ -355,7 +388,7 @@ class BetaBinomialOracle:
     def _moments(self, cg, sg, ch, sh, epsrel, epsabs):
         J, H = len(self._yu), 3
         res, err = self.integrate(self._features_moments(cg, sg, ch, sh), 3 * J + 2 * H,
-                                  epsrel=epsrel, epsabs=epsabs)
+                                  epsrel=epsrel, epsabs=epsabs, graded=True)
         Z = res[0]
         q = res[1:] / Z
         mg, m2g, rr = q[:J], q[J:2 * J], q[2 * J:3 * J]
@@ -546,7 +579,7 @@ class BetaBinomialOracle:
         def mass(t):
             return self._inner(t, None, 0, None, self.epsrel, 1e-300)
 
-        pts = [p for p in self._outer_pts if p < t_thr]
+        pts = [p for p in self._outer_pts_graded if p < t_thr]
         num, _ = integrate.quad_vec(mass, 0.0, t_thr, epsabs=1e-300, epsrel=1e-10, points=pts)
         return float(num[0])  # the total mass is 1 (normalised in summaries())
 

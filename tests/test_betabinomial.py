@@ -198,3 +198,32 @@ def test_single_group_warns_but_fits():
         fit = hb.BetaBinomial(prior=prior).fit(successes=[3], trials=[10])
     assert any(issubclass(w.category, hb.DegenerateDataWarning) for w in rec)
     assert 0 < fit.groups["mean"].iloc[0] < 1
+
+
+def test_moments_table_is_groups_without_quantiles(rats_fit):
+    m, g = rats_fit.moments, rats_fit.groups
+    assert list(m.columns) == ["successes", "trials", "raw", "mean", "sd", "shrinkage"]
+    assert m.equals(g[m.columns])
+
+
+def test_many_groups_converge_and_recover_the_population():
+    """10^6 groups (|log lik| ~ 10^8): the grid converges at its coarsest spacing, no warning.
+
+    Without a centred likelihood its rounding (~1e-8 per point) kept the grid
+    from reaching 1e-10, and the hyper moments' scaling amplified it further.
+    """
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 1001, 10**6)
+    y = rng.binomial(n, rng.beta(2.0, 10.0, n.size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = hb.BetaBinomial().fit(successes=y, trials=n)
+        h = fit.hyper
+    assert fit.error <= 1e-10 and fit.points.grid.size < 2000
+    assert h.loc["alpha", "q2.5"] < 2.0 < h.loc["alpha", "q97.5"]
+    assert h.loc["beta", "q2.5"] < 10.0 < h.loc["beta", "q97.5"]
+    m = fit.moments
+    assert len(m) == 10**6 and m.index.equals(pd.RangeIndex(10**6, name="group"))
+    # per-pair numbers mapped back: equal pairs, equal rows
+    first = m.groupby(["successes", "trials"]).nunique()
+    assert (first[["mean", "sd", "shrinkage"]] == 1).all().all()

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,3 +58,73 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, content, args, needl
 def test_missing_file_exit_2(capsys):
     assert main(["fit", "no/such/file.csv"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _clicks(tmp_path, files=3, rows=4000):
+    rng = np.random.default_rng(3)
+    data = tmp_path / "data"
+    data.mkdir()
+    frames = []
+    for i in range(files):
+        n = rng.integers(1, 200, rows)
+        frame = pd.DataFrame({"clicks": rng.binomial(n, 0.1), "views": n})
+        frame.to_parquet(data / f"part{i}.parquet")
+        frames.append(frame)
+    return data, pd.concat(frames, ignore_index=True)
+
+
+def test_fit_parquet_glob_through_dask_writes_parquet_directory(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    data, frame = _clicks(tmp_path)
+    out = tmp_path / "out"
+    code = main(["fit", str(data / "*.parquet"), "--successes", "clicks", "--trials", "views",
+                 "--output", f"{out}/", "--no-intervals"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "DaskBetaBinomialFit: 12000 groups" in captured.out
+    assert f"wrote 12000 rows to {out}" in captured.err
+    table = pd.read_parquet(out)
+    expected = hb.BetaBinomial().fit(frame, successes="clicks", trials="views").moments
+    assert list(table.columns) == ["group", *expected.columns]
+    assert np.array_equal(table["group"].to_numpy(), np.arange(12000))  # row numbers
+    assert np.array_equal(table.drop(columns="group").to_numpy(), expected.to_numpy())
+
+
+def test_engine_dask_on_csv_with_groups_and_intervals(tmp_path):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    rats = hb.datasets.load("rats").rename(columns={"successes": "y", "trials": "n"})
+    src = tmp_path / "rats.csv"
+    rats.to_csv(src, index=False)
+    out = tmp_path / "groups.csv"
+    code = main(["fit", str(src), "--engine", "dask", "--successes", "y", "--trials", "n",
+                 "--output", str(out)])
+    assert code == 0
+    table = pd.read_csv(out).set_index("group").sort_index()
+    expected = hb.BetaBinomial().fit(hb.datasets.load("rats")).groups.sort_index()
+    assert list(table.columns) == list(expected.columns)
+    assert np.allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-14, atol=0)
+
+
+def test_pandas_engine_reads_a_directory_and_writes_parquet(tmp_path):
+    data, _ = _clicks(tmp_path, files=2, rows=300)
+    out = tmp_path / "res.parquet"
+    assert main(["fit", str(data), "--engine", "pandas", "--successes", "clicks",
+                 "--trials", "views", "--no-intervals", "-o", str(out)]) == 0
+    table = pd.read_parquet(out)
+    assert len(table) == 600 and "q2.5" not in table.columns
+
+
+def test_dask_engine_errors_are_one_line(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    data, _ = _clicks(tmp_path, files=2, rows=50)
+    pattern = str(data / "*.parquet")
+    assert main(["fit", pattern, "--successes", "click", "--trials", "views"]) == 2
+    err = capsys.readouterr().err
+    assert "'click'" in err and "not in the data" in err and "Traceback" not in err
+    assert main(["fit", pattern, "--family", "poisson"]) == 2
+    assert "binomial family only" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "none" / "*.parquet")]) == 2
+    assert "no files match" in capsys.readouterr().err
+    assert main(["fit", pattern, "--successes", "clicks", "--trials", "views",
+                 "-o", str(tmp_path / "x.json")]) == 2
+    assert "must be a directory" in capsys.readouterr().err

@@ -14,8 +14,8 @@ import numpy as np
 from scipy import optimize
 from scipy.special import expit, log_expit, logit
 
-from .betabinom_math import CollapsedLikelihood, beta_of
-from .data import BinomialCounts, binomial_counts
+from .betabinom_math import CollapsedLikelihood, beta_of, conditional_means
+from .data import PairCounts, binomial_counts
 from .errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
 from .fit import HyperPoints
 from .priors import Prior, resolve_prior
@@ -123,9 +123,13 @@ class BetaBinomial:
 
         Parameters
         ----------
-        data : pandas.DataFrame, dict of columns, or None
+        data : pandas.DataFrame, dict of columns, dask.dataframe.DataFrame, or None
             The data. Rows with the same group label are summed. With
             ``None``, pass arrays as ``successes``, ``trials`` (and ``group``).
+            A Dask DataFrame is reduced to its sufficient statistics on the
+            cluster and gives a :class:`hierbayes.dask_engine.DaskBetaBinomialFit`
+            whose per-group tables are lazy Dask DataFrames (needs
+            ``hierbayes[dask]``).
         group, successes, trials : str or array-like
             Column names (defaults are the canonical names) or arrays. Without
             a group column, each row is its own group.
@@ -134,21 +138,39 @@ class BetaBinomial:
         -------
         BetaBinomialFit
         """
+        if hasattr(data, "__dask_graph__"):  # a Dask collection: reduce it where it lives
+            from .dask_engine import fit_dask
+
+            return fit_dask(self, data, group=group, successes=successes, trials=trials)
         counts = binomial_counts(data, group=group, successes=successes, trials=trials)
+        points, offsets, lik = self._posterior(counts.pairs)
+        return BetaBinomialFit(self, points, counts, offsets=offsets, lik=lik)
+
+    def _posterior(
+        self, pairs: PairCounts
+    ) -> tuple[HyperPoints, bool, CollapsedLikelihood | None]:
+        """Hyperparameter posterior from the sufficient statistics alone.
+
+        Returns the points, whether groups keep their own data (False under
+        complete pooling) and the collapsed likelihood (exact fits). Shared by
+        the in-memory and the Dask fits, so equal statistics give equal numbers.
+        """
         if self.pooling == "complete":
             a0, b0 = self.pooled_prior
-            ys, ms = int(counts.successes.sum()), int(counts.failures.sum())
-            points = HyperPoints.single(alpha=a0 + ys, beta=b0 + ms)
-            return BetaBinomialFit(self, points, counts, offsets=False)
+            points = HyperPoints.single(
+                alpha=a0 + pairs.total_successes, beta=b0 + pairs.total_failures
+            )
+            return points, False, None
         if self.pooling == "none":
             a0, b0 = self.pooled_prior
-            return BetaBinomialFit(self, HyperPoints.single(alpha=a0, beta=b0), counts)
-        lik = CollapsedLikelihood.from_counts(counts.successes, counts.trials)
-        _check_degenerate(counts)
+            return HyperPoints.single(alpha=a0, beta=b0), True, None
+        lik = CollapsedLikelihood.from_pairs(pairs.successes, pairs.trials, pairs.count)
+        lik, start = _centred(lik, pairs)
+        _check_degenerate(pairs)
         if self.method == "eb":
-            return BetaBinomialFit(self, _empirical_bayes(lik, counts), counts)
-        _check_propriety(self._prior, counts)
-        return BetaBinomialFit(self, _exact(lik, self._prior, counts, self.tol), counts, lik=lik)
+            return _empirical_bayes(lik, start), True, None
+        _check_propriety(self._prior, pairs)
+        return _exact(lik, self._prior, pairs, self.tol, start), True, lik
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:
@@ -186,10 +208,10 @@ def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return val + log_jac
 
 
-def _check_propriety(prior: Prior, counts: BinomialCounts) -> None:
+def _check_propriety(prior: Prior, pairs: PairCounts) -> None:
     if prior.kind != "default":
         return  # proper priors give proper posteriors; callables are checked by the grid
-    y, n = counts.successes, counts.trials
+    y, n = pairs.successes, pairs.trials
     if not np.any((y > 0) & (y < n)):
         raise ImproperPosteriorError(
             "The default prior (alpha+beta)^(-5/2) gives an improper posterior for these "
@@ -200,57 +222,124 @@ def _check_propriety(prior: Prior, counts: BinomialCounts) -> None:
         )
 
 
-def _check_degenerate(counts: BinomialCounts) -> None:
-    observed = counts.trials > 0
+def _check_degenerate(pairs: PairCounts) -> None:
+    observed = pairs.count[pairs.trials > 0]
     if observed.sum() < 2:
         warnings.warn(
             "Fewer than two groups have trials: the population distribution is learned "
             "from at most one group, so its spread comes from the prior alone.",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
-def _start(counts: BinomialCounts) -> tuple[float, float]:
+def _start(pairs: PairCounts) -> tuple[float, float]:
     """Method-of-moments start for the mode search, in (logit mu, log kappa)."""
-    y, n = counts.successes.astype(float), counts.trials.astype(float)
-    ok = n > 0
-    p = np.clip((y[ok].sum() + 0.5) / (n[ok].sum() + 1.0), 1e-6, 1 - 1e-6)
-    rates = (y[ok] + 0.5) / (n[ok] + 1.0)
-    var = float(np.var(rates)) if rates.size > 1 else 0.0
+    ok = pairs.trials > 0
+    y, n = pairs.successes[ok].astype(float), pairs.trials[ok].astype(float)
+    c = pairs.count[ok].astype(float)
+    p = np.clip((c @ y + 0.5) / (c @ n + 1.0), 1e-6, 1 - 1e-6)
+    rates = (y + 0.5) / (n + 1.0)
+    var = 0.0
+    if c.sum() > 1:  # variance of the groups' rates, each pair counted per group
+        var = float(c @ (rates - (c @ rates) / c.sum()) ** 2 / c.sum())
     kappa = p * (1 - p) / var - 1.0 if var > 0 else 100.0
     kappa = float(np.clip(kappa, 0.1, 1e6))
     return float(logit(p)), math.log(kappa)
 
 
+def _centred(
+    lik: CollapsedLikelihood, pairs: PairCounts
+) -> tuple[CollapsedLikelihood, tuple[float, float]]:
+    """The likelihood centred near its maximum, and a start for the mode search.
+
+    Differences from a point near the mode keep full precision at any J: with
+    10^7 groups the uncentred log likelihood is ~10^8 and its rounding alone
+    would stop the quadrature short of its tolerance. Damped Newton steps from
+    the moment start, each re-centred at the current point so that its finite
+    differences are exact too; a reference within a tenth of an sd of the
+    maximum is all that is needed. The start is that maximum if Newton got
+    there, else the moment start (e.g. a likelihood rising all the way to
+    kappa → ∞, where the reference matters little).
+    """
+    start = _start(pairs)
+    x = np.array(start)
+    best = lik.centred(*x)
+    if best.s_y.size == 0:  # only pairs: centring just subtracts a constant
+        return best, start
+    i = np.array([-1, 0, 1, -1, 0, 1, -1, 0, 1])
+    j = np.array([-1, -1, -1, 0, 0, 0, 1, 1, 1])
+    d = np.array([1e-3, 1e-3])
+    lo, hi = np.array([-40.0, -25.0]), np.array([40.0, 35.0])
+    for _ in range(40):
+        f = lik.centred(*x)
+        val = f(x[0] + i * d[0], x[1] + j * d[1]).reshape(3, 3)  # val[j, i]
+        g = np.array([val[1, 2] - val[1, 0], val[2, 1] - val[0, 1]]) / (2 * d)
+        h = np.array([
+            [(val[1, 2] - 2 * val[1, 1] + val[1, 0]) / d[0] ** 2,
+             (val[2, 2] - val[2, 0] - val[0, 2] + val[0, 0]) / (4 * d[0] * d[1])],
+            [0.0, (val[2, 1] - 2 * val[1, 1] + val[0, 1]) / d[1] ** 2],
+        ])
+        h[1, 0] = h[0, 1]
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+            break
+        best = f
+        concave = h[0, 0] < 0 and np.linalg.det(h) > 0
+        if concave:
+            sd = np.sqrt(np.diag(np.linalg.inv(-h)))
+            step = -np.linalg.solve(h, g)
+            if np.all(np.abs(step) <= 0.1 * sd):
+                return best, (float(x[0]), float(x[1]))
+            d = np.clip(1e-2 * sd, 1e-7, 1e-3)
+        else:
+            step = 0.1 * g / max(float(np.linalg.norm(g)), 1e-300)
+        step *= min(1.0, 1.0 / max(float(np.linalg.norm(step)), 1e-300))
+        for _ in range(30):  # backtrack until the likelihood increases
+            cand = np.clip(x + step, lo, hi)
+            if f(cand[:1], cand[1:])[0] > 0:
+                break
+            step *= 0.5
+        else:
+            break
+        x = cand
+    return best, start
+
+
 def _exact(
-    lik: CollapsedLikelihood, prior: Prior, counts: BinomialCounts, tol: float
+    lik: CollapsedLikelihood, prior: Prior, pairs: PairCounts, tol: float,
+    start: tuple[float, float],
 ) -> HyperPoints:
     def logpost(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return lik(u, v) + log_prior_uv(prior, u, v)
 
-    uy, un, _ = counts.unique_pairs()
+    uy, un = pairs.successes.astype(float), pairs.trials.astype(float)
+
+    origin: list[float] = []  # (E[u], E[v]) of the first grid
 
     def summaries(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        # Hyperparameter moments on the scale of their sd; group means relative.
+        # Hyperparameter means in units of their sd, from a fixed origin (E[v]/sd(v)
+        # itself reaches 10^4 at large J, where a relative change of 1e-14 in sd(v)
+        # would read as an error of 1e-10); group means relative.
         eu, ev = np.sum(w * u), np.sum(w * v)
         su = math.sqrt(max(np.sum(w * (u - eu) ** 2), 1e-300))
         sv = math.sqrt(max(np.sum(w * (v - ev) ** 2), 1e-300))
+        if not origin:
+            origin.extend([eu, ev])
         a, b = beta_of(u.ravel(), v.ravel())
-        cm = (uy[None, :] + a[:, None]) / (un[None, :] + (a + b)[:, None])
-        gm = w.ravel() @ cm
-        scaled = [eu / su, ev / sv, math.log(su), math.log(sv)]
+        gm = conditional_means(uy, un, a, b, w.ravel())  # O(points · distinct n)
+        scaled = [(eu - origin[0]) / su, (ev - origin[1]) / sv, math.log(su), math.log(sv)]
         return np.concatenate([scaled, np.log(np.maximum(gm, 1e-300))])
 
     grid = integrate_2d(
         logpost,
-        start=_start(counts),
+        start=start,
         bounds=(_U_BOUNDS, _V_BOUNDS),
         summaries=summaries,
         tol=tol,
         what="Beta–Binomial hyperparameter posterior",
     )
-    return HyperPoints.from_grid(grid, logpost, _to_params, log_const=lik.log_binom)
+    log_const = lik.log_binom + lik.offset
+    return HyperPoints.from_grid(grid, logpost, _to_params, log_const=log_const)
 
 
 def _to_params(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
@@ -258,9 +347,9 @@ def _to_params(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
     return {"alpha": a, "beta": b}
 
 
-def _empirical_bayes(lik: CollapsedLikelihood, counts: BinomialCounts) -> HyperPoints:
+def _empirical_bayes(lik: CollapsedLikelihood, start: tuple[float, float]) -> HyperPoints:
     """Type-II maximum likelihood of (alpha, beta), bounded and checked."""
-    u0, v0 = _start(counts)
+    u0, v0 = start
 
     def neg(x: np.ndarray) -> float:
         return -float(lik(np.array([x[0]]), np.array([x[1]]))[0])
@@ -278,7 +367,7 @@ def _empirical_bayes(lik: CollapsedLikelihood, counts: BinomialCounts) -> HyperP
             "vary no more than binomial noise, so empirical Bayes collapses to complete "
             f"pooling (reported at alpha+beta = e^{v:.0f}).",
             DegenerateDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     a, b = beta_of(np.array([u]), np.array([v]))
     return HyperPoints.single(alpha=float(a[0]), beta=float(b[0]))

@@ -6,9 +6,12 @@ Errors are one readable line and exit code 2 for bad input, 1 otherwise;
 
 from __future__ import annotations
 
+import glob as globbing
 import json
 import math
+import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,86 @@ def _read(path: str | None, dataset: str | None) -> pd.DataFrame:
                 param_hint="--dataset",
             )
         return datasets.load(dataset)
+    files = _files(path)
+    try:
+        frames = [
+            pd.read_parquet(f) if _is_parquet(f) else pd.read_csv(f, sep=None, engine="python")
+            for f in files
+        ]
+    except Exception as exc:  # unreadable file: say so in one line
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+_PARQUET = (".parquet", ".pq")
+_GLOB_CHARS = set("*?[")
+
+
+def _is_parquet(path: str) -> bool:
+    return Path(path).suffix.lower() in _PARQUET
+
+
+def _files(path: str) -> list[str]:
+    """The data files named by a path, a directory (its data files) or a glob pattern."""
     p = Path(path)
+    if _GLOB_CHARS & set(path):
+        files = sorted(globbing.glob(path))
+        if not files:
+            raise click.BadParameter(f"no files match {path}", param_hint="DATA")
+        return files
+    if p.is_dir():
+        files = sorted(
+            str(f) for f in p.iterdir() if f.suffix.lower() in (*_PARQUET, ".csv", ".tsv")
+        )
+        if not files:
+            raise click.BadParameter(f"no .parquet or .csv files in {path}", param_hint="DATA")
+        kinds = {_is_parquet(f) for f in files}
+        if len(kinds) > 1:
+            raise click.BadParameter(
+                f"{path} mixes parquet and CSV files; point to one kind, e.g. "
+                f"'{Path(path) / '*.parquet'}'",
+                param_hint="DATA",
+            )
+        return files
     if not p.exists():
         raise click.BadParameter(f"no such file: {path}", param_hint="DATA")
+    return [path]
+
+
+def _memory_bytes() -> float:
     try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        return pd.read_csv(p, sep=None, engine="python")
-    except Exception as exc:  # unreadable file: say so in one line
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # not POSIX: assume 8 GB
+        return 8e9
+
+
+def _use_dask(path: str | None, engine: str) -> bool:
+    """'dask' when asked, or for 'auto' on a glob, a directory, or a file above 1/4 of memory."""
+    if engine != "auto" or path is None:
+        return engine == "dask"
+    if _GLOB_CHARS & set(path) or Path(path).is_dir():
+        return True
+    p = Path(path)
+    return p.exists() and p.stat().st_size > _memory_bytes() / 4
+
+
+def _read_dask(path: str) -> Any:
+    """A lazy Dask DataFrame over parquet or CSV files (nothing is read yet)."""
+    try:
+        import dask.dataframe as dd
+    except ImportError:
+        raise click.UsageError(
+            "--engine dask (or a glob/directory of files) needs Dask: "
+            "pip install 'hierbayes[dask]'"
+        ) from None
+    files = _files(path)
+    try:
+        if all(_is_parquet(f) for f in files):
+            return dd.read_parquet(files)
+        if any(_is_parquet(f) for f in files):
+            raise ValueError("mixes parquet and CSV files")
+        return dd.read_csv(files)
+    except Exception as exc:  # unreadable files: say so in one line
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
 
 
@@ -71,9 +146,40 @@ def _write(frame: pd.DataFrame, output: str) -> None:
     if out.suffix.lower() == ".json":
         records = json.loads(frame.reset_index().to_json(orient="records"))
         out.write_text(json.dumps(records, indent=1) + "\n")
+    elif out.suffix.lower() in _PARQUET:
+        frame.reset_index().to_parquet(out, index=False)
+    elif _is_directory_output(output):
+        out.mkdir(parents=True, exist_ok=True)
+        out = out / "part.0.parquet"
+        frame.reset_index().to_parquet(out, index=False)
     else:
         frame.reset_index().to_csv(out, index=False)
     click.echo(f"wrote {len(frame)} rows to {out}", err=True)
+
+
+def _is_directory_output(output: str) -> bool:
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _check_dask_output(output: str | None) -> None:
+    if output is not None and Path(output).suffix.lower() in (".json", *_PARQUET):
+        raise click.BadParameter(
+            f"with the Dask engine, --output must be a directory (parquet files are written "
+            f"there) or a .csv file; got {output}",
+            param_hint="--output",
+        )
+
+
+def _write_dask(frame: Any, output: str, n_groups: int) -> None:
+    """Per-group results of a Dask fit: parquet files in a directory, or one CSV file."""
+    out = Path(output)
+    table = frame.reset_index()
+    if out.suffix.lower() == ".csv":
+        table.to_csv(str(out), single_file=True, index=False)
+    else:
+        table.to_parquet(str(out), write_index=False)
+        out = Path(output)
+    click.echo(f"wrote {n_groups} rows to {out}", err=True)
 
 
 # family name -> (module, class, column roles); a family's roles default to canonical names.
@@ -143,6 +249,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Examples:
       hierbayes fit --dataset rats
       hierbayes fit data.csv --successes y --trials n --group lab --output groups.csv
+      hierbayes fit 'data/*.parquet' --successes clicks --trials views --output out/
       hierbayes fit data.csv --family normal --estimate y --std-error se
       hierbayes fit data.csv --family poisson --counts failures --exposure hours
       hierbayes compare data.csv --successes y --trials n
@@ -161,23 +268,71 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Exact full Bayes, or empirical Bayes.")
 @click.option("--prob", type=float, default=0.95, show_default=True,
               help="Mass of the equal-tailed intervals.")
-@click.option("--output", "-o", help="Write the per-group table to a .csv or .json file.")
-def fit(data, dataset, family, group, pooling, method, prob, output, **given) -> None:
-    """Fit a hierarchical model; print hyperparameters and groups."""
-    frame = _read(data, dataset)
+@click.option("--output", "-o", help="Write the per-group table to a .csv, .json or .parquet "
+              "file, or to a directory (parquet).")
+@click.option("--engine", type=click.Choice(["auto", "pandas", "dask"]), default="auto",
+              show_default=True, help="Read and reduce the data in memory (pandas) or with "
+              "Dask; auto picks Dask for a glob, a directory or a file above 1/4 of memory.")
+@click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler "
+              "(default: Dask's local threads).")
+@click.option("--intervals/--no-intervals", default=True, show_default=True,
+              help="Per-group quantiles; without, only means, sds and shrinkage (much faster "
+              "for millions of groups).")
+def fit(data, dataset, family, group, pooling, method, prob, output, engine, scheduler,
+        intervals, **given) -> None:
+    """Fit a hierarchical model; print hyperparameters and groups.
+
+    DATA is a .csv or .parquet file, a directory of them, or a quoted glob
+    such as 'data/*.parquet' (read lazily with Dask).
+    """
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     tail = (1 - prob) / 2
     model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
+    if _use_dask(data, engine) and dataset is None:
+        if info["roles"] != ("successes", "trials"):
+            raise click.UsageError("the Dask engine supports the binomial family only")
+        _fit_dask(model, data, roles, output, scheduler, intervals)
+        return
+    frame = _read(data, dataset)
     result = model.fit(frame, **roles)
     click.echo(repr(result))
     if len(result.hyper):
         _print_table("Hyperparameters", result.hyper)
-    groups = result.groups
+    groups = result.groups if intervals else result.moments
     if output:
         _write(groups, output)
     else:
         _print_table("Groups", groups)
+
+
+def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
+              scheduler: str | None, intervals: bool) -> None:
+    """The fit command on Dask: reduce on the workers, write per-group parquet from them."""
+    _check_dask_output(output)
+    ddf = _read_dask(data)
+    if scheduler is not None:
+        from distributed import Client
+
+        context: Any = Client(scheduler)
+    else:
+        from dask.diagnostics import ProgressBar
+
+        # on a terminal, for phases longer than a second
+        tty = sys.stderr.isatty()
+        context = ProgressBar(minimum=1.0, out=sys.stderr) if tty else nullcontext()
+    with context:
+        result = model.fit(ddf, **roles)
+        click.echo(repr(result))
+        if len(result.hyper):
+            _print_table("Hyperparameters", result.hyper)
+        groups = result.groups if intervals else result.moments
+        if output:
+            _write_dask(groups, output, result.n_groups)
+        else:
+            shown = groups.partitions[0].compute().head(20)
+            _print_table(f"Groups (first {len(shown)} of {result.n_groups}; give --output "
+                         "to write all)", shown)
 
 
 @cli.command()

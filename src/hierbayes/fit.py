@@ -192,15 +192,33 @@ class Fit:
     def _table(self, probs: Sequence[float], names: list[str]) -> pd.DataFrame:
         inverse = self._pair_index()
         mean, sd, shrink = (x[inverse] for x in self._moments)
-        q = self._pair_quantiles(probs)[inverse]
+        q = self._pair_quantiles(probs)[inverse] if names else None
         table = {
             **self._data_columns(),
             "mean": mean,
             "sd": sd,
-            **{name: q[:, i] for i, name in enumerate(names)},
+            **{name: q[:, i] for i, name in enumerate(names)},  # type: ignore[index]
             "shrinkage": shrink,
         }
-        return pd.DataFrame(table, index=self.group_labels)
+        # the columns are fresh arrays (or the data's): no copy into 2-d blocks
+        return pd.DataFrame(table, index=self.group_labels, copy=False)
+
+    @cached_property
+    def moments(self) -> pd.DataFrame:
+        """Per-group table without quantiles: the data columns, ``mean``, ``sd``, ``shrinkage``.
+
+        Cheap at any number of groups: exact mixture moments once per distinct
+        data pattern, mapped back to the groups, and no root finding. Use
+        :attr:`groups` or :meth:`summary` when intervals are needed.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.BetaBinomial().fit(hb.datasets.load("rats")).moments
+        >>> list(m.columns)
+        ['successes', 'trials', 'raw', 'mean', 'sd', 'shrinkage']
+        """
+        return self._table((), [])
 
     def draws(self, size: int = 4000, *, seed: int | None = None) -> pd.DataFrame:
         """Independent joint posterior draws of the hyperparameters and every theta_j.

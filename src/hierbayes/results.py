@@ -55,8 +55,9 @@ class BetaBinomialFit(Fit):
 
     def _data_columns(self) -> dict[str, np.ndarray]:
         c = self.counts
+        y, n, inverse = c.unique_pairs()  # raw per pair, then one gather
         with np.errstate(invalid="ignore", divide="ignore"):
-            raw = np.where(c.trials > 0, c.successes / np.maximum(c.trials, 1), np.nan)
+            raw = np.where(n > 0, y / np.maximum(n, 1), np.nan)[inverse]
         return {"successes": c.successes, "trials": c.trials, "raw": raw}
 
     @cached_property
@@ -212,10 +213,16 @@ _BOUNDS_AB = ((-250.0, 250.0), (-250.0, 250.0))
 
 
 def _marginal_grid(logpost, start, bounds, tol: float) -> GridPosterior:
+    first: list[float] = []  # the mean on the first grid
+
     def summaries(inner: np.ndarray, outer: np.ndarray, w: np.ndarray) -> np.ndarray:
         m = float(np.sum(w * outer))
         sd = math.sqrt(max(float(np.sum(w * (outer - m) ** 2)), 1e-300))
-        return np.array([m / sd, math.log(sd)])
+        if not first:
+            first.append(m)
+        # the mean in sd units from a fixed origin: m/sd itself reaches 10^4 with many
+        # groups, where rounding in sd alone would exceed the tolerance
+        return np.array([(m - first[0]) / sd, math.log(sd)])
 
     return integrate_2d(
         logpost, start=start, bounds=bounds, summaries=summaries, tol=tol,
