@@ -88,6 +88,13 @@ RATS_RATS = (
 
 HYPER_NAMES = ("alpha", "beta", "mu", "kappa", "logit_mu", "log_kappa")
 
+try:  # one GK21 rule object for all calls (cubature rebuilds it from "gk21" on every call)
+    from scipy.integrate._rules import GaussKronrodQuadrature as _GKQ
+
+    _GK21 = _GKQ(21)
+except Exception:  # pragma: no cover - private location moved: use the public name
+    _GK21 = "gk21"
+
 _KAPPA_NORMAL = 1e12  # above this kappa the conditional Beta is replaced by a normal
 _LOG2 = math.log(2.0)
 
@@ -114,6 +121,34 @@ def _prior_key(prior):
     raise TypeError(f"unsupported prior {prior!r}")
 
 
+def _fast_logpdf(frozen) -> Callable[[np.ndarray], np.ndarray]:
+    """log-density of a frozen scipy.stats continuous distribution, vectorised.
+
+    The public ``frozen.logpdf`` costs ~100 µs a call in argument handling, which dominates
+    here; this calls the distribution's own ``_logpdf`` on the standardised argument inside
+    the support.  It is checked against the public method at construction (falls back to it).
+    """
+    try:
+        shapes, loc, scale = frozen.dist._parse_args(*frozen.args, **frozen.kwds)
+        lo, hi = frozen.support()
+        dist = frozen.dist
+        log_scale = math.log(scale)
+
+        def lp(x):
+            x = np.asarray(x, dtype=float)
+            out = np.full(x.shape, -np.inf)
+            ok = (x > lo) & (x < hi)
+            out[ok] = dist._logpdf((x[ok] - loc) / scale, *shapes) - log_scale
+            return out
+
+        probe = np.asarray(frozen.ppf([1e-6, 0.01, 0.3, 0.5, 0.7, 0.99, 1.0 - 1e-6]))
+        if np.allclose(lp(probe), frozen.logpdf(probe), rtol=1e-13, atol=1e-13):
+            return lp
+    except Exception:  # any private-API change: use the public method
+        pass
+    return frozen.logpdf
+
+
 def _make_log_prior_mu_t(prior) -> Callable[[np.ndarray, float], np.ndarray]:
     """log p(mu, t) up to a constant (vectorised in mu), for the supported kinds of prior.
 
@@ -126,14 +161,14 @@ def _make_log_prior_mu_t(prior) -> Callable[[np.ndarray, float], np.ndarray]:
     if prior is None:
         return lambda mu, t: np.zeros_like(mu)
     if isinstance(prior, Mapping):
-        pmu, pkappa = prior["mu"], prior["kappa"]
+        lp_mu, pkappa = _fast_logpdf(prior["mu"]), prior["kappa"]
         last = [None, 0.0]  # the inner integral runs at fixed t: cache the kappa term
 
         def lp(mu, t):
             if t != last[0]:
                 kappa = 1.0 / (t * t)
                 last[0], last[1] = t, float(pkappa.logpdf(kappa)) + _LOG2 - 3.0 * math.log(t)
-            return pmu.logpdf(mu) + last[1]
+            return lp_mu(mu) + last[1]
 
         return lp
     if callable(prior):
@@ -157,6 +192,10 @@ class BetaBinomialOracle:
     GK21, vectorised over mu); ``inner="quad_vec"`` uses ``scipy.integrate.quad_vec`` one point
     at a time (about 5x slower; kept as an independent check of the inner integrator).
     """
+
+    # initial break points, in conditional sds of logit(mu) (inner) and sds of log t (outer)
+    INNER_KS = (-12, -4, 0, 4, 12)
+    OUTER_KS = (-12, -4, -1.5, 0, 1.5, 4, 12)
 
     def __init__(self, y, n, prior=None, epsrel: float = 1e-10, epsabs: float = 1e-12,
                  inner: str = "cubature"):
@@ -262,7 +301,7 @@ class BetaBinomialOracle:
             if lt > 40:
                 raise RuntimeError("posterior does not decay as kappa -> 0 (improper?)")
         self.t_max = math.exp(lt)
-        ks = (-12, -4, -1.5, 0, 1.5, 4, 12)
+        ks = self.OUTER_KS
         pts = [math.exp(self.logt_mode + k * self.sd_logt) for k in ks]
         self._outer_pts = sorted(p for p in pts if 0.0 < p < self.t_max)
         # geometric grading towards t = 0 (kappa -> inf), for features such as log kappa
@@ -279,7 +318,7 @@ class BetaBinomialOracle:
         """Break points in mu around the conditional mode, the range that matters, and a
         Laplace estimate of the inner integral ∫ w(mu, t) dmu (sets the inner tolerance)."""
         u, su, lmax = self._cond_mode(t)
-        ks = (-12, -4, 0, 4, 12)
+        ks = self.INNER_KS
         pts = [_expit(u + k * su) for k in ks]
         lo, hi = _expit(u - 60 * su), _expit(u + 60 * su)
         m = _expit(u)
@@ -300,7 +339,8 @@ class BetaBinomialOracle:
         def f(mu):  # mu: shape (P,)  ->  (P, dim + 1)
             w = np.exp(self.logpost(mu, t) - self._lognorm)
             out = np.zeros((mu.shape[0], dim + 1))
-            live = w > 0.0
+            # (the total mass is ~1: points with w < 1e-30 cannot matter; skip their features)
+            live = w > 1e-30
             if live.any():
                 out[live, 0] = w[live]
                 if dim:
@@ -332,7 +372,7 @@ class BetaBinomialOracle:
             atol = max(epsabs, epsrel * scale) / (len(edges) - 1)
             tot = 0.0
             for a, b in itertools.pairwise(edges):
-                r = integrate.cubature(lambda x: f_memo(x[:, 0]), [a], [b], rule="gk21",
+                r = integrate.cubature(lambda x: f_memo(x[:, 0]), [a], [b], rule=_GK21,
                                        rtol=epsrel, atol=atol, max_subdivisions=20000)
                 tot = tot + r.estimate
             return tot
@@ -804,12 +844,107 @@ def _summaries_uv(y, n, prior=None, rtol=1e-13, positive=False):
     return out
 
 
-if __name__ == "__main__":  # pragma: no cover - manual verification
+def _max_rel(a: dict, b: dict, keys=None) -> float:
+    keys = [k for k in (keys or a) if k in b and k not in ("quad_error_estimate",
+                                                             "log_normaliser")]
+    return max(float(np.max(np.abs(np.asarray(a[k]) / np.asarray(b[k]) - 1.0))) for k in keys)
+
+
+def _self_check(verbose: bool = True) -> dict:  # pragma: no cover - manual verification
+    """Run every cross-check quoted in the module docstring (takes ~15 minutes)."""
     import time
 
-    print("loglik vs mpmath, max abs diff:", _check_loglik_mpmath())
-    t0 = time.time()
-    s = posterior_summaries(RATS_TUMORS, RATS_RATS)
-    print(f"summaries: {time.time() - t0:.1f} s")
-    for k, v in s.items():
-        print(k, v if np.ndim(v) == 0 else np.asarray(v)[:5])
+    import scipy.stats as st
+
+    def say(*a):
+        if verbose:
+            print(*a, flush=True)
+
+    y, n = np.array(RATS_TUMORS), np.array(RATS_RATS)
+    out = {"loglik_vs_mpmath_abs": _check_loglik_mpmath()}
+    say("loglik vs mpmath (80 digits), max abs diff:", out["loglik_vs_mpmath_abs"])
+    priors = {"default": None, "user": {"mu": st.beta(2, 5), "kappa": st.lognorm(1, scale=10)}}
+    for name, prior in priors.items():
+        t0 = time.time()
+        o = BetaBinomialOracle(y, n, prior)
+        a = o.summaries()
+        say(f"[{name}] summaries: {time.time() - t0:.1f} s")
+        t0 = time.time()
+        b = _summaries_uv(y, n, prior, rtol=1e-11, positive=prior is not None)
+        out[f"{name}_vs_uv"] = _max_rel(a, b)
+        say(f"[{name}] (u, v) + 2-d cubature: max rel diff {out[f'{name}_vs_uv']:.2e} "
+            f"({time.time() - t0:.0f} s)")
+        if prior is not None:
+            out[f"{name}_positive_vs_uv"] = _max_rel(o.positive_moments(), b,
+                                                     ["alpha_mean", "alpha_sd", "beta_mean",
+                                                      "beta_sd", "kappa_mean", "kappa_sd"])
+            say(f"[{name}] alpha/beta/kappa moments vs (u, v): "
+                f"{out[f'{name}_positive_vs_uv']:.2e}")
+        q = BetaBinomialOracle(y, n, prior, inner="quad_vec")
+        out[f"{name}_vs_quad_vec_inner"] = _max_rel(a, q.summaries())
+        say(f"[{name}] quad_vec inner: max rel diff {out[f'{name}_vs_quad_vec_inner']:.2e}")
+        # group CDF / PDF at quantile-like points, both inner integrators
+        z = np.array([-1.96, -1.64, 0.0, 1.64, 1.96])[:, None]
+        x = np.clip(a["group_mean"] + z * a["group_sd"], 1e-3, 0.9)
+        t0 = time.time()
+        F, f = o.group_cdf_pdf(x)
+        say(f"[{name}] group CDF+PDF at 5x71 points: {time.time() - t0:.1f} s")
+        Fq, fq = q.group_cdf_pdf(x)
+        out[f"{name}_cdf_vs_quad_vec_inner"] = float(np.max(np.abs(F - Fq)))
+        out[f"{name}_pdf_vs_quad_vec_inner"] = float(np.max(np.abs(f / fq - 1)))
+        say(f"[{name}] group CDF vs quad_vec inner: max abs {np.max(np.abs(F - Fq)):.2e}, "
+            f"PDF max rel {np.max(np.abs(f / fq - 1)):.2e}")
+        h = 1e-5
+        Fu, _ = o.group_cdf_pdf(x + h)
+        Fd, _ = o.group_cdf_pdf(x - h)
+        ok = f > 1e-2
+        out[f"{name}_pdf_vs_fd"] = float(np.max(np.abs((Fu - Fd)[ok] / (2 * h) / f[ok] - 1)))
+        say(f"[{name}] group PDF vs finite differences of the CDF (pdf > 0.01): "
+            f"{out[f'{name}_pdf_vs_fd']:.1e}")
+        # hyper CDF / PDF
+        pts = {"mu": [0.12, 0.145, 0.17], "logit_mu": [-1.9, -1.7], "kappa": [8.0, 30.0],
+               "log_kappa": [2.0, 3.5], "alpha": [1.2, 2.4, 5.0], "beta": [6.0, 14.0, 30.0]}
+        pts = {k: np.array(v) for k, v in pts.items()}
+        t0 = time.time()
+        H = o.hyper_cdf(pts)
+        say(f"[{name}] hyper CDF at 15 points: {time.time() - t0:.1f} s")
+        Hq = q.hyper_cdf(pts)
+        out[f"{name}_hyper_cdf_vs_quad_vec_inner"] = max(
+            float(np.max(np.abs(H[k] - Hq[k]))) for k in pts)
+        say(f"[{name}] hyper CDF vs quad_vec inner: "
+            f"{out[f'{name}_hyper_cdf_vs_quad_vec_inner']:.2e}")
+        logscale = ("logit_mu", "log_kappa")
+        up = {k: v + h if k in logscale else v * (1 + h) for k, v in pts.items()}
+        dn = {k: v - h if k in logscale else v * (1 - h) for k, v in pts.items()}
+        Hu, Hd, P = o.hyper_cdf(up), o.hyper_cdf(dn), o.hyper_pdf(pts)
+        worst = 0.0
+        for k, v in pts.items():
+            step = 2 * h if k in logscale else 2 * h * v
+            worst = max(worst, float(np.max(np.abs((Hu[k] - Hd[k]) / step / P[k] - 1))))
+        out[f"{name}_hyper_pdf_vs_fd"] = worst
+        say(f"[{name}] hyper PDF vs finite differences of the CDF: {worst:.1e}")
+    # E[theta] = ∫ (1 - F) dx and E[theta^2] = ∫ 2x (1 - F) dx from the CDF (default prior)
+    o = get_oracle(y, n)
+    s = o.summaries()
+    edges = [0, 1e-5, 1e-4, 1e-3, 0.005, 0.02, 0.06, 0.1, 0.15, 0.2, 0.27, 0.35, 0.45, 0.6, 1.0]
+    g, w = np.polynomial.legendre.leggauss(12)
+    X = np.concatenate([(a + b) / 2 + (b - a) / 2 * g for a, b in itertools.pairwise(edges)])
+    W = np.concatenate([(b - a) / 2 * w for a, b in itertools.pairwise(edges)])
+    F, f = o.group_cdf_pdf(np.repeat(X[:, None], len(y), axis=1))
+    m1 = (W[:, None] * (1 - F)).sum(0)
+    m2 = (W[:, None] * 2 * X[:, None] * (1 - F)).sum(0)
+    out["mean_from_cdf_abs"] = float(np.max(np.abs(m1 - s["group_mean"])))
+    out["sd_from_cdf_rel"] = float(np.max(np.abs(np.sqrt(m2 - m1**2) / s["group_sd"] - 1)))
+    out["pdf_integral_minus_1"] = float(np.max(np.abs((W[:, None] * f).sum(0) - 1)))
+    say("∫(1-F) vs mean: max abs", out["mean_from_cdf_abs"], "; sd rel", out["sd_from_cdf_rel"],
+        "; ∫pdf - 1:", out["pdf_integral_minus_1"])
+    out["tail_log_kappa_20"] = o.upper_tail_log_kappa(20.0)
+    out["tail_log_kappa_20_via_cdf"] = 1.0 - float(o.hyper_cdf({"log_kappa": [20.0]})[
+        "log_kappa"][0])
+    say("P(log kappa > 20):", out["tail_log_kappa_20"], "(1 - CDF:",
+        out["tail_log_kappa_20_via_cdf"], ")")
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - manual verification
+    _self_check()

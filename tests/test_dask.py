@@ -149,3 +149,17 @@ def test_threaded_scheduler_without_a_cluster(labs):
 def test_hierbayes_imports_without_dask():
     code = "import sys, hierbayes; sys.exit('dask' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_cli_on_the_cluster(client, labs, tmp_path):
+    from hierbayes.cli import main
+
+    path, frame = labs
+    out = tmp_path / "out"
+    code = main(["fit", str(path / "*.parquet"), "--scheduler", client.scheduler.address,
+                 "--group", "lab", "--successes", "y", "--trials", "n", "--no-intervals",
+                 "-o", str(out)])
+    assert code == 0
+    back = pd.read_parquet(out).set_index("group").sort_index()
+    expected = hb.BetaBinomial().fit(frame, group="lab", successes="y", trials="n").moments
+    assert np.array_equal(back.to_numpy(), expected.sort_index().to_numpy(), equal_nan=True)

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import betainc, betaincc, betaincinv, betaln, expit, gammaln, log_expit
 
 from ._special import log_scaled_rising
+from .progress import report
 from .validate import check_choice
 
 __all__ = [
@@ -463,6 +464,7 @@ def mixture_quantiles(
         common = np.maximum(mu * (1 - mu) / np.maximum(sdp**2, 1e-300) - 1.0, 1e-12)
         guess = betaincinv(mu * common, (1 - mu) * common, prob)
         out[sl] = _solve_mixture(A, B, weight, prob, guess, sdp, xtol).reshape(npair, probs.size)
+        report("group quantiles", min(i + step, y.size), y.size)
     return out
 
 

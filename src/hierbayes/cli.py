@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -118,12 +118,42 @@ def _read_dask(path: str) -> Any:
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
 
 
+@contextmanager
+def _progress_bar():
+    """Show a bar on stderr for reported phases that run longer than a second."""
+    import time
+
+    from rich.progress import Progress
+
+    from .progress import reporting
+
+    start = time.monotonic()
+    bar = Progress(transient=True, disable=not sys.stderr.isatty())
+    tasks: dict[str, Any] = {}
+
+    def update(task: str, done: int, total: int) -> None:
+        if time.monotonic() - start < 1.0 and not tasks:
+            return
+        if not tasks:
+            bar.start()
+        if task not in tasks:
+            tasks[task] = bar.add_task(task, total=total)
+        bar.update(tasks[task], completed=done)
+
+    try:
+        with reporting(update):
+            yield
+    finally:
+        if tasks:
+            bar.stop()
+
+
 def _fmt(x: Any) -> str:
     if isinstance(x, float):
         if math.isnan(x):
             return "–"
         if math.isinf(x):
-            return "∞"
+            return "∞" if x > 0 else "-∞"
         return f"{x:.4g}"
     return str(x)
 
@@ -299,7 +329,8 @@ def fit(data, dataset, family, group, pooling, method, prob, output, engine, sch
     click.echo(repr(result))
     if len(result.hyper):
         _print_table("Hyperparameters", result.hyper)
-    groups = result.groups if intervals else result.moments
+    with _progress_bar():
+        groups = result.groups if intervals else result.moments
     if output:
         _write(groups, output)
     else:
