@@ -29,35 +29,54 @@ What is computed, and how
   s = 0 it is exactly the complete-pooling likelihood).  Checked against mpmath
   (80 digits, log-gamma form) in ``_check_loglik_mpmath``: max abs error 3e-13 for kappa from
   1e-3 to 1e30 (relative ~1e-15 of |log lik| ≈ 800).
-* Integration: nested adaptive Gauss-Kronrod (``scipy.integrate.quad_vec``, GK21, vector
-  valued: every quantity at once), outer over t in (0, T], inner over mu in (0, 1) with
-  break points placed around the conditional mode of mu given t (found by Brent's method),
-  plus break points at any discontinuity of an indicator (hyperparameter CDFs).  The density
-  is normalised by subtracting the log-density at the global mode before exponentiating.
-  T is where the profile log-density has dropped by > 150 below the mode.
+* Integration: nested adaptive Gauss-Kronrod (GK21), vector valued (every quantity at once).
+  Outer over t in (0, T]: ``scipy.integrate.quad_vec``.  Inner over mu in (0, 1):
+  ``scipy.integrate.cubature`` (1-d, vectorised over mu), one call per piece between break
+  points placed around the conditional mode of mu given t (Brent's method on logit mu) and at
+  any discontinuity of an indicator (hyperparameter CDFs).  [One call per piece because
+  scipy 1.17's cubature does not heapify its initial regions when given ``points``, and then
+  may never refine the worst region.]  ``inner="quad_vec"`` swaps in ``quad_vec`` for the
+  inner integral as an independent check of the inner integrator.  The density is normalised
+  by subtracting the log-density at the global mode before exponentiating; T is where the
+  profile log-density has dropped by > 150.  For features with a log singularity at t = 0
+  (log kappa) the outer break points are graded geometrically towards 0.
 * Two passes: a coarse pass gives the normalising constant and rough means/sds; the fine pass
-  integrates centred and scaled features, (g - c)/s and ((g - c)/s)^2, so that every vector
-  component is O(1) and variances suffer no cancellation.  Posterior group variances use the
-  law of total variance, Var = E[Var(theta|alpha,beta)] + Var(E[theta|alpha,beta]).
+  (epsrel 1e-10) integrates centred and scaled features, (g - c)/s and ((g - c)/s)^2, so every
+  vector component is O(1) and variances suffer no cancellation.  Posterior group variances
+  use the law of total variance, Var = E[Var(theta|alpha,beta)] + Var(E[theta|alpha,beta]).
 * Quantiles are not computed here: instead the CDF (mixture of ``betainc``) and density are
   provided so a reported quantile q can be checked via |F(q) - p| / f(q).  For kappa > 1e12
   (posterior mass ~1e-12 on the rats data) ``betainc`` is unreliable (NaN above ~1e20), so the
-  conditional Beta is replaced by its normal approximation there; the resulting CDF error is
-  < 1e-16.
+  conditional Beta is replaced by its normal approximation there (CDF effect < 1e-16).  The
+  density is integrated separately to ~1e-7 (it only converts CDF errors into quantile
+  errors); for kappa > 1e6 its inner integral is replaced by its limit w(x, t).
+* Hyperparameter CDFs integrate indicators of events on (mu, t): mu <= x, t >= kappa^-1/2,
+  mu <= alpha t^2, mu >= 1 - beta t^2, with break points on the discontinuities.  Densities
+  are 1-d integrals: p_mu(x) = ∫ p(x,t) dt, p_kappa(x) = p_t(x^-1/2) x^-3/2 / 2,
+  p_alpha(x) = ∫ p(x t^2, t) t^2 dt, p_beta(x) = ∫ p(1 - x t^2, t) t^2 dt.
 
-Accuracy verified (rats data, 71 groups, default prior and the mu~Beta(2,5),
-kappa~lognorm(1, scale=10) prior), see ``_summaries_uv`` and ``_self_check``:
-* an independent second computation in different coordinates (u = logit mu, v = log kappa,
-  Jacobian alpha·beta), different likelihood algebra (ratios (a+k)/(a+b+k)) and a different
-  integrator (``scipy.integrate.cubature``, product GK21, 2-D adaptive over boxes, v up to 80)
-  agrees with this one to max relative difference 4e-13 (default prior) / 2e-13 (user prior)
-  over all group means, sds, shrinkage and mu/logit_mu/log_kappa means and sds;
-* group CDFs: E[theta_j] recomputed as ∫_0^1 (1 - F_j(x)) dx from ``group_cdf`` (Gauss-Legendre)
-  agrees with the directly integrated means to ~1e-13 absolute; d/dx of the CDF (finite
-  differences) agrees with ``group_pdf`` to ~1e-7 relative (finite-difference error);
-* hyper CDFs/PDFs: P(log kappa > 20) = 6.1e-11 (MODEL.md states ≈ 6e-11); finite differences
-  of ``hyper_cdf`` agree with ``hyper_pdf`` to ~1e-7 relative for all six hyperparameters.
-Runtime (rats, 1 core): summaries ~5 s, one batched group CDF+PDF call ~6 s, hyper CDF ~3 s.
+Accuracy verified (``_self_check()``; rats data, the default prior and mu ~ Beta(2, 5),
+kappa ~ lognorm(1, scale=10)):
+* an independent second computation, ``_summaries_uv``, in different coordinates (u = logit mu,
+  v = log kappa up to 80, Jacobian alpha·beta), with different likelihood algebra (ratios
+  (a+k)/(a+b+k)) and a different integrator (2-d adaptive ``scipy.integrate.cubature``, product
+  GK21, over boxes) agrees on all group means, sds, mean shrinkage and mu/logit_mu/log_kappa
+  means and sds to max relative difference 6.3e-14 (default prior) / 6e-14 (user prior;
+  alpha, beta, kappa means and sds 7e-15);
+* the summaries with the quad_vec inner integrator agree to 2e-15; group CDFs at 5x71
+  quantile-like points to 6e-16 absolute (PDF 1e-13 relative); hyper CDFs to 6e-16;
+* E[theta_j] = ∫_0^1 (1 - F_j(x)) dx and E[theta_j^2] = ∫ 2x (1 - F_j(x)) dx recomputed from
+  ``group_cdf`` (graded Gauss-Legendre in x) agree with the directly integrated means to 2e-16
+  absolute and sds to 2e-14 relative; the group PDF integrates to 1 within 7e-9;
+* hyper PDFs agree with finite differences of the hyper CDFs to 6e-9, group PDFs to 1.6e-7
+  (both finite-difference truncation error: it scales as h^2);
+* P(log kappa > 20 | y) = 6.228e-11 both as a direct 1-d tail integral and as 1 - CDF
+  (MODEL.md section 7 states ≈ 6e-11);
+* log-likelihood vs 80-digit mpmath log-gamma: max abs error 9e-13 (|log lik| up to ~1.3e3)
+  for mu in {0.01, 0.14, 0.5, 0.93}, kappa from 1e-3 to 1e30.
+Runtime (rats, one core of a loaded 2-core machine): summaries 2-4 s per prior, one batched
+group CDF+PDF call (5x71 points) ~3.5 s, hyper CDF+PDF at 18 points ~3.5 s; the whole of
+test_accuracy_rats.py (both priors) ~25-30 s.
 """
 
 from __future__ import annotations
@@ -894,13 +913,13 @@ def _self_check(verbose: bool = True) -> dict:  # pragma: no cover - manual veri
         out[f"{name}_pdf_vs_quad_vec_inner"] = float(np.max(np.abs(f / fq - 1)))
         say(f"[{name}] group CDF vs quad_vec inner: max abs {np.max(np.abs(F - Fq)):.2e}, "
             f"PDF max rel {np.max(np.abs(f / fq - 1)):.2e}")
-        h = 1e-5
-        Fu, _ = o.group_cdf_pdf(x + h)
-        Fd, _ = o.group_cdf_pdf(x - h)
-        ok = f > 1e-2
-        out[f"{name}_pdf_vs_fd"] = float(np.max(np.abs((Fu - Fd)[ok] / (2 * h) / f[ok] - 1)))
-        say(f"[{name}] group PDF vs finite differences of the CDF (pdf > 0.01): "
+        hx = 1e-4 * x
+        Fu, _ = o.group_cdf_pdf(x + hx)
+        Fd, _ = o.group_cdf_pdf(x - hx)
+        out[f"{name}_pdf_vs_fd"] = float(np.max(np.abs((Fu - Fd) / (2 * hx) / f - 1)))
+        say(f"[{name}] group PDF vs finite differences of the CDF: "
             f"{out[f'{name}_pdf_vs_fd']:.1e}")
+        h = 1e-5
         # hyper CDF / PDF
         pts = {"mu": [0.12, 0.145, 0.17], "logit_mu": [-1.9, -1.7], "kappa": [8.0, 30.0],
                "log_kappa": [2.0, 3.5], "alpha": [1.2, 2.4, 5.0], "beta": [6.0, 14.0, 30.0]}
