@@ -18,7 +18,7 @@ from .betabinom_math import CollapsedLikelihood, beta_of, conditional_means
 from .data import PairCounts, binomial_counts
 from .errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
 from .fit import HyperPoints
-from .priors import Prior, resolve_prior
+from .priors import Prior, check_eb_without_prior, resolve_prior
 from .quadrature import integrate_2d
 from .results import BetaBinomialFit
 from .validate import check_choice, check_probs, check_tol
@@ -104,11 +104,7 @@ class BetaBinomial:
             callable_names=("alpha", "beta"),
             improper=_IMPROPER,
         )
-        if self.method == "eb" and self.prior is not None and self.prior != "default":
-            raise PriorError(
-                "`method='eb'` maximises the marginal likelihood and uses no hyperprior; "
-                "leave `prior` unset or use method='exact'."
-            )
+        check_eb_without_prior(self.method, self.prior is None or self.prior == "default")
         object.__setattr__(self, "_prior", resolved)
 
     def fit(

@@ -57,7 +57,7 @@ from .fit import HyperPoints
 from .gammapoisson_fit import GammaPoissonFit
 from .gammapoisson_math import NegBinLikelihood, params_of
 from .poisson_data import PoissonCounts, poisson_counts
-from .priors import Prior, resolve_prior
+from .priors import Prior, check_eb_without_prior, resolve_prior
 from .quadrature import integrate_2d
 from .rowmaps import RowStandardised
 from .validate import check_choice, check_probs, check_tol
@@ -153,11 +153,7 @@ class GammaPoisson:
             callable_names=("alpha", "beta"),
             improper=_IMPROPER,
         )
-        if self.method == "eb" and self.prior is not None and self.prior != "default":
-            raise PriorError(
-                "`method='eb'` maximises the marginal likelihood and uses no hyperprior; "
-                "leave `prior` unset or use method='exact'."
-            )
+        check_eb_without_prior(self.method, self.prior is None or self.prior == "default")
         object.__setattr__(self, "_prior", resolved)
 
     def fit(

@@ -25,6 +25,7 @@ from .normal_data import NormalSummaries, normal_summaries
 from .normal_math import collapsed_loglik, marginal_loglik, mixture_moments, profile_loglik
 from .normal_priors import NormalPrior, normal_prior
 from .normal_results import NormalNormalFit
+from .priors import check_eb_without_prior
 from .quadrature import integrate_2d
 from .quadrature1d import integrate_1d
 from .validate import check_choice, check_probs, check_tol
@@ -94,11 +95,7 @@ class NormalNormal:
         check_tol("tol", self.tol)
         object.__setattr__(self, "probs", check_probs("probs", self.probs))
         resolved = normal_prior(self.prior)
-        if self.method == "eb" and resolved.base.kind != "default":
-            raise PriorError(
-                "`method='eb'` maximises the marginal likelihood and uses no hyperprior; "
-                "leave `prior` unset or use method='exact'."
-            )
+        check_eb_without_prior(self.method, resolved.base.kind == "default")
         object.__setattr__(self, "_prior", resolved)
 
     def fit(
