@@ -146,6 +146,28 @@ class Fit:
         """Hyperparameter table (family-specific rows)."""
         raise NotImplementedError
 
+    @property
+    def observed_name(self) -> str:
+        """Name of the observed quantity per group (``successes``, ``estimate``, ``counts``)."""
+        raise NotImplementedError
+
+    def observed(self) -> np.ndarray:
+        """The observed quantity per group (float array, group order)."""
+        raise NotImplementedError
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Replicated data, one per theta: ``theta`` has shape (draws, groups).
+
+        The sampling model of each group with its own design (trials,
+        standard error or exposure); the result has the shape of ``theta``.
+        """
+        raise NotImplementedError
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        """log p(y_j | theta_j) for ``theta`` of shape (draws, groups), normalising
+        constants included (binomial coefficients, 1/y!, 1/sqrt(2 pi s^2))."""
+        raise NotImplementedError
+
     # ---- shared ------------------------------------------------------------------
     @cached_property
     def _moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

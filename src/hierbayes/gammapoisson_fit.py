@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from ._solve import solve_increasing
 from .errors import AccuracyWarning, ImproperPosteriorError
@@ -119,6 +120,20 @@ class GammaPoissonFit(Fit):
         else:
             theta = np.repeat(rng.gamma(a, 1.0 / b)[:, None], len(d), axis=1)
         return {"alpha": a, "beta": b}, theta
+
+    @property
+    def observed_name(self) -> str:
+        return "counts"
+
+    def observed(self) -> np.ndarray:
+        return self.data.counts.astype(float)
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return rng.poisson(theta * self.data.exposure[None, :]).astype(float)
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        d = self.data
+        return poisson.logpmf(d.counts[None, :], theta * d.exposure[None, :])
 
     @cached_property
     def hyper(self) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from .fit import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
 from .normal_data import NormalSummaries
@@ -134,6 +135,20 @@ class NormalNormalFit(Fit):
         theta = y + shrink * (mu[:, None] - y) + np.sqrt(s2 * keep) * rng.standard_normal(
             (size, len(d)))
         return {"mu": mu, "tau": tau}, theta
+
+    @property
+    def observed_name(self) -> str:
+        return "estimate"
+
+    def observed(self) -> np.ndarray:
+        return self.data.estimate.astype(float)
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return theta + self.data.std_error[None, :] * rng.standard_normal(theta.shape)
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        d = self.data
+        return norm.logpdf(d.estimate[None, :], theta, d.std_error[None, :])
 
     @property
     def error(self) -> float:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from scipy.special import betainccinv, betaincinv, expit, logit
+from scipy.stats import binom
 
 from ._solve import solve_increasing
 from .betabinom_math import CollapsedLikelihood, conditional_moments, mixture_quantiles
@@ -100,6 +101,21 @@ class BetaBinomialFit(Fit):
         else:
             theta = np.repeat(rng.beta(a, b)[:, None], len(c), axis=1)
         return {"alpha": a, "beta": b}, theta
+
+    @property
+    def observed_name(self) -> str:
+        return "successes"
+
+    def observed(self) -> np.ndarray:
+        return self.counts.successes.astype(float)
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = np.broadcast_to(self.counts.trials, theta.shape)
+        return rng.binomial(n, np.clip(theta, 0.0, 1.0)).astype(float)
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        c = self.counts
+        return binom.logpmf(c.successes[None, :], c.trials[None, :], theta)
 
     @cached_property
     def hyper(self) -> pd.DataFrame:
