@@ -264,6 +264,15 @@ class Fit:
             frame.insert(i, name, values)
         return frame
 
+    def to_arviz(self, draws: int = 4000, *, seed: int | None = 0) -> Any:
+        """Posterior draws as an ArviZ ``xarray.DataTree`` (needs ``hierbayes[arviz]``).
+
+        See :func:`hierbayes.arviz_export.to_arviz`.
+        """
+        from .arviz_export import to_arviz
+
+        return to_arviz(self, draws=draws, seed=seed)
+
     def __repr__(self) -> str:
         m = self.model
         acc = f", numerical error {self.error:.1g}" if self.points.grid is not None else ""
