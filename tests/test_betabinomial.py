@@ -181,7 +181,7 @@ def test_draws_agree_with_exact_summaries(rats_fit):
 
 
 def test_compare_pooling_table(rats):
-    t = hb.compare_pooling(rats, prob=0.9)
+    t = hb.compare_pooling(rats, prob=0.9).groups
     assert list(t.columns) == ["successes", "trials", "raw", "complete_mean", "complete_lower",
                                "complete_upper", "none_mean", "none_lower", "none_upper",
                                "partial_mean", "partial_lower", "partial_upper"]

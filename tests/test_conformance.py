@@ -75,7 +75,7 @@ def test_pooling_levels(fits, cls, name, roles):
     # Partial pooling has narrower intervals than no pooling on average.
     width = lambda g: (g["q97.5"] - g["q2.5"]).mean()  # noqa: E731
     assert width(partial) < width(none)
-    table = hb.compare_pooling(hb.datasets.load(name), model=cls())
+    table = hb.compare_pooling(hb.datasets.load(name), model=cls()).groups
     assert np.allclose(table.partial_mean, partial["mean"], rtol=1e-12)
 
 

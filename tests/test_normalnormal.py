@@ -328,7 +328,7 @@ def test_complete_and_no_pooling_closed_forms():
     assert np.allclose(g[QCOLS].to_numpy(), stats.norm(Y8[:, None], S8[:, None]).ppf(P3),
                        rtol=1e-12, atol=1e-12)
     assert (g["shrinkage"] == 0).all() and len(none.hyper) == 0
-    table = hb.compare_pooling(data, model=NormalNormal())
+    table = hb.compare_pooling(data, model=NormalNormal()).groups
     assert np.allclose(table["none_mean"], Y8) and np.allclose(table["complete_mean"],
                                                                post.mean())
 

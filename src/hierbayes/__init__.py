@@ -22,7 +22,7 @@ from .gammapoisson import GammaPoisson
 from .gammapoisson_fit import GammaPoissonFit
 from .normal_results import NormalNormalFit
 from .normalnormal import NormalNormal
-from .pooling import compare_pooling
+from .pooling import compare_methods, compare_pooling
 from .results import BetaBinomialFit
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "NormalNormal",
     "NormalNormalFit",
     "PriorError",
+    "compare_methods",
     "compare_pooling",
     "datasets",
 ]

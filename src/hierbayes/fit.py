@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -264,6 +264,229 @@ class Fit:
             frame.insert(i, name, values)
         return frame
 
+    # ---- conjugate hooks used by checks and predictions (hierbayes.conjugate) ------
+    design_name: ClassVar[str] = "design"
+    _conj: ClassVar[Any] = None
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (observed, design) patterns and each group's pattern."""
+        raise NotImplementedError
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """theta of each pattern's group at each point, without that group's data."""
+        raise NotImplementedError
+
+    def _new_prior(self) -> tuple[np.ndarray, np.ndarray]:
+        """theta of a new group at each point."""
+        raise NotImplementedError
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        """The proper prior of theta under complete / no pooling, or None if improper."""
+        raise NotImplementedError
+
+    def _new_group_reason(self) -> str | None:
+        """Why a new group has no predictive distribution, or None."""
+        if self.model.pooling == "none" and self._pooled_prior() is None:
+            return ("under no pooling a new group's theta has the improper pooled prior, "
+                    "which predicts nothing; use partial pooling or a proper pooled_prior.")
+        return None
+
+    def _evidence_reason(self) -> str | None:
+        """Why log p(y) is not defined for this fit's hyperprior, or None."""
+        kind = self.model._prior.kind
+        if kind == "default":
+            return ("the default hyperprior is improper, so p(y) is defined only up to an "
+                    "arbitrary constant. Give proper priors as scipy.stats distributions.")
+        if kind == "callable":
+            return ("a callable prior's normalising constant is unknown. Give proper priors "
+                    "as scipy.stats distributions.")
+        return None
+
+    def _log_norm(self) -> float:
+        """log ∫ p(y | eta) p(eta) d eta from the quadrature (proper priors)."""
+        grid = self.points.grid
+        assert grid is not None
+        return float(grid.log_norm + self.points.log_const)
+
+    # ---- checks, predictions, decisions (MODEL.md §8) --------------------------------
+    def logo(self) -> pd.Series:
+        """Exact leave-one-group-out log predictive density of each group's data.
+
+        See :func:`hierbayes.predictive.logo`. Under partial pooling each
+        value is log p(y_j | y_-j) from the hyperposterior reweighted by
+        1/p(y_j | eta), exact on the quadrature grid; under complete pooling
+        the common posterior without group j; under no pooling the pooled
+        prior's predictive.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+        >>> round(float(fit.logo().iloc[0]), 4)  # 0 of 20, from the other 70
+        -2.033
+        """
+        from .predictive import logo
+
+        return logo(self)
+
+    def log_evidence(self) -> float:
+        """log p(y), the marginal likelihood; a :class:`PriorError` if the prior is improper.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial(pooling="complete").fit(hb.datasets.load("rats"))
+        >>> round(fit.log_evidence(), 3)
+        -175.737
+        """
+        from .predictive import log_evidence
+
+        return log_evidence(self)
+
+    def _new_args(self, kwargs: dict[str, Any]) -> tuple[float | None, float | None]:
+        allowed = {self.design_name, self.observed_name}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(
+                f"Unknown argument(s) {sorted(unknown)}; a new group is described by "
+                f"{self.design_name}= and optionally {self.observed_name}=."
+            )
+        d, y = kwargs.get(self.design_name), kwargs.get(self.observed_name)
+        from .predictive import check_new_group
+
+        return check_new_group(self, d, y)
+
+    def predict_new(self, *, prob: float = 0.95, **group: float) -> pd.DataFrame:
+        """Posterior predictive of a new group: theta_new and y_new.
+
+        Pass the new group's design (``trials=``, ``exposure=`` or
+        ``std_error=``) for the row ``y`` (its new data), and also its data
+        (``successes=``, ``counts=``, ``estimate=``) for the posterior of a
+        group added with its data. Rows ``theta`` and ``y``; columns
+        ``mean``, ``sd`` and an equal-tailed interval of mass ``prob``.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> rats = hb.datasets.load("rats")
+        >>> fit = hb.BetaBinomial().fit(rats.iloc[:70])  # the historical experiments
+        >>> fit.predict_new(trials=14).round(3).loc["y"].tolist()  # mean, sd, 95% interval
+        [1.998, 1.775, 0.0, 6.0]
+        """
+        from .predictive import predict_new
+
+        d, y = self._new_args(group)
+        return predict_new(self, d, y, prob)
+
+    def log_predictive_new(self, **group: float) -> float:
+        """log p(y_new | y) of a new group's data, e.g. ``successes=4, trials=14``."""
+        from .predictive import log_predictive_new
+
+        d, y = self._new_args(group)
+        if d is None or y is None:
+            raise TypeError(f"Give both {self.design_name}= and {self.observed_name}=.")
+        return log_predictive_new(self, d, y)
+
+    def log_predictive_groups(self, **new_data: Any) -> pd.Series:
+        """log p(ỹ_j | y) of further data from every existing group.
+
+        Keyword arguments are the design and observed columns (arrays in
+        group order, or Series indexed by group), e.g. the rest of a
+        season's ``trials=`` and ``successes=``.
+        """
+        from .predictive import log_predictive_groups
+
+        try:
+            design, observed = new_data[self.design_name], new_data[self.observed_name]
+        except KeyError:
+            raise TypeError(f"Give {self.design_name}= and {self.observed_name}=.") from None
+        return log_predictive_groups(self, design, observed)
+
+    def ppc(self, statistics: Any = None, draws: int = 4000, seed: int | None = 0) -> Any:
+        """Posterior predictive check with test statistics and their p-values.
+
+        See :func:`hierbayes.predictive.posterior_predictive_check`.
+        ``statistics`` maps names to functions of the observed quantity per
+        group (vectorised over a leading axis of data sets if they can be);
+        the defaults depend on the family.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+        >>> list(fit.ppc(draws=200).table.index)
+        ['zeros', 'max_rate', 'min_rate', 'var_rate']
+        """
+        from .predictive import posterior_predictive_check
+
+        return posterior_predictive_check(self, statistics, draws, seed)
+
+    def prob_greater(self, c: float) -> pd.Series:
+        """P(theta_j > c | y) for every group, exact (the upper tail computed directly).
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+        >>> round(float(fit.prob_greater(0.3).iloc[-1]), 4)  # the current experiment
+        0.1239
+        """
+        from .decisions import tail_probability
+
+        return tail_probability(self, c, upper=True)
+
+    def prob_less(self, c: float) -> pd.Series:
+        """P(theta_j ≤ c | y) for every group, exact."""
+        from .decisions import tail_probability
+
+        return tail_probability(self, c, upper=False)
+
+    def flag(self, threshold: float, *, fdr: float = 0.05, direction: str = "greater"
+             ) -> pd.DataFrame:
+        """Groups above (``direction='greater'``) or below a threshold at a false discovery rate.
+
+        Columns ``prob`` (that the claim is true), ``pep`` (posterior error
+        probability), ``qvalue`` and ``flagged``; see :func:`hierbayes.decisions.flag`.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+        >>> int(fit.flag(0.2, fdr=0.1)["flagged"].sum())  # tumour rates above 20%
+        4
+        """
+        from .decisions import flag
+
+        return flag(self, threshold, fdr, direction)
+
+    def ranks(self, draws: int = 4000, seed: int | None = 0, top: int = 3,
+              prob: float = 0.95, descending: bool = True) -> pd.DataFrame:
+        """Posterior ranks of the groups (1 = largest theta): mean, interval, P(best), P(top k).
+
+        See :func:`hierbayes.decisions.rank_table`.
+        """
+        from .decisions import rank_table
+
+        return rank_table(self, draws, seed, top, prob, descending)
+
+    def difference(self, a: Any, b: Any, *, prob: float = 0.95, ratio: bool = False,
+                   draws: int = 100_000, seed: int | None = 0) -> pd.Series:
+        """Posterior of theta_a − theta_b (or the ratio): mean, sd, interval, P(theta_a > theta_b).
+
+        See :func:`hierbayes.decisions.difference`.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> from hierbayes.normalnormal import NormalNormal
+        >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
+        >>> round(float(fit.difference("A", "C")["p_greater"]), 2)
+        0.68
+        """
+        from .decisions import difference
+
+        return difference(self, a, b, prob, ratio, draws, seed)
+
     def to_arviz(self, draws: int = 4000, *, seed: int | None = 0) -> Any:
         """Posterior draws as an ArviZ ``xarray.DataTree`` (needs ``hierbayes[arviz]``).
 
@@ -272,6 +495,16 @@ class Fit:
         from .arviz_export import to_arviz
 
         return to_arviz(self, draws=draws, seed=seed)
+
+    def report(self, path: Any, **options: Any) -> Any:
+        """Write a self-contained HTML report of this fit; return its path.
+
+        See :func:`hierbayes.report.write_report` for the options (``title``,
+        ``prob``, ``draws``, ``seed``) and what the report contains.
+        """
+        from .report import write_report
+
+        return write_report(self, path, **options)
 
     def __repr__(self) -> str:
         m = self.model

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.stats import poisson
 
 from ._solve import solve_increasing
+from .conjugate import GAMMA
 from .errors import AccuracyWarning, ImproperPosteriorError
 from .fit import Fit, HyperPoints, point_table, quantile_label
 from .gammapoisson_math import (
@@ -124,6 +125,26 @@ class GammaPoissonFit(Fit):
     @property
     def observed_name(self) -> str:
         return "counts"
+
+    design_name = "exposure"
+    _conj = GAMMA
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, t, inverse = self.data.unique_pairs()
+        return y.astype(float), t.astype(float), inverse
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+        a, b = self.points.params["alpha"][:, None], self.points.params["beta"][:, None]
+        if self.model.pooling == "complete":  # the common posterior without this group
+            return GAMMA.downdate((a, b), y[None, :], d[None, :])
+        return a, b
+
+    def _new_prior(self):
+        return self.points.params["alpha"], self.points.params["beta"]
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        a0, b0 = self.model.pooled_prior
+        return (a0, b0) if b0 > 0 else None  # rate 0: Jeffreys' improper prior
 
     def observed(self) -> np.ndarray:
         return self.data.counts.astype(float)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .conjugate import NORMAL
 from .fit import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
 from .normal_data import NormalSummaries
 from .normal_grid2d import mu_quantiles_2d, theta_quantiles_2d, z_marginal
@@ -139,6 +140,30 @@ class NormalNormalFit(Fit):
     @property
     def observed_name(self) -> str:
         return "estimate"
+
+    design_name = "std_error"
+    _conj = NORMAL
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, se, _, inverse = self.data.unique_pairs()
+        return y.astype(float), se.astype(float), inverse
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+        p = self.points.params
+        if self.model.pooling == "none":  # flat prior on each theta
+            return np.zeros((1, y.size)), np.full((1, y.size), np.inf)
+        tau2 = (p["tau"] ** 2)[:, None]
+        # mu | tau, y without group j, then theta_j | tau, y_-j ~ Normal(m, v + tau²)
+        m, v = NORMAL.downdate((p["mu_mean"][:, None], p["mu_var"][:, None]), y[None, :],
+                               np.sqrt(d[None, :] ** 2 + tau2))
+        return m, v + tau2
+
+    def _new_prior(self):
+        p = self.points.params
+        return p["mu_mean"], p["mu_var"] + p["tau"] ** 2
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        return None  # flat
 
     def observed(self) -> np.ndarray:
         return self.data.estimate.astype(float)

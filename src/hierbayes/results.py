@@ -15,6 +15,7 @@ from scipy.stats import binom
 
 from ._solve import solve_increasing
 from .betabinom_math import CollapsedLikelihood, conditional_moments, mixture_quantiles
+from .conjugate import BETA
 from .data import BinomialCounts
 from .fit import Fit, HyperPoints, point_table, quantile_label
 from .quadrature import GridPosterior, integrate_2d
@@ -105,6 +106,25 @@ class BetaBinomialFit(Fit):
     @property
     def observed_name(self) -> str:
         return "successes"
+
+    design_name = "trials"
+    _conj = BETA
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, n, inverse = self.counts.unique_pairs()
+        return y.astype(float), n.astype(float), inverse
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+        a, b = self.points.params["alpha"][:, None], self.points.params["beta"][:, None]
+        if self.model.pooling == "complete":  # the common posterior without this group
+            return BETA.downdate((a, b), y[None, :], d[None, :])
+        return a, b
+
+    def _new_prior(self):
+        return self.points.params["alpha"], self.points.params["beta"]
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        return self.model.pooled_prior
 
     def observed(self) -> np.ndarray:
         return self.counts.successes.astype(float)

@@ -1,0 +1,472 @@
+"""Predictive quantities of a fit: leave-one-group-out, evidence, new groups, checks.
+
+Everything here is exact on the fit's weighted hyperparameter points except
+the posterior predictive checks, which need replicated data sets and use
+exact posterior draws.
+
+Leave one group out (LOGO)
+    p(eta | y_-j) ∝ p(eta | y) / p(y_j | eta, y_-j), so on the points
+
+        p(y_j | y_-j) = 1 / Σ_k w_k / p(y_j | eta_k, y_-j)
+
+    where p(y_j | eta_k, y_-j) is the marginal probability of group j's
+    data with theta_j distributed as at point k without group j (for the
+    Beta–Binomial and Gamma–Poisson the point itself; for the Normal–Normal
+    the collapsed mu posterior with y_j removed; for complete pooling the
+    common posterior with y_j removed). No importance sampling: the grid
+    weights are exact, and the grid extends until the posterior's mass has
+    decayed, which also covers each leave-one-out posterior unless one group
+    alone moves it far out (the tests check against refits without group j).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy.special import logsumexp
+
+from .errors import DataError, HierBayesError, HierBayesWarning, PriorError
+from .validate import check_positive_int, check_prob
+
+if TYPE_CHECKING:
+    from .fit import Fit
+
+__all__ = [
+    "PPCResult",
+    "log_evidence",
+    "log_predictive_groups",
+    "log_predictive_new",
+    "logo",
+    "posterior_predictive_check",
+    "predict_new",
+]
+
+_CHUNK = 2_000_000  # components × patterns per block
+_POOLING_NAMES = {"none": "No pooling", "complete": "Complete pooling",
+                  "partial": "Partial pooling"}
+
+
+def _blocks(k: int, m: int):
+    step = max(1, _CHUNK // max(k, 1))
+    for i in range(0, m, step):
+        yield slice(i, i + step)
+
+
+def _check_exact_partial(fit: Fit, what: str) -> None:
+    if fit.model.pooling == "partial" and fit.model.method == "eb":
+        raise HierBayesError(
+            f"{what} needs the posterior of the hyperparameters; an empirical-Bayes fit has "
+            "only a point estimate that has already seen every group. Use method='exact'."
+        )
+
+
+def logo(fit: Fit) -> pd.Series:
+    """Exact leave-one-group-out log predictive densities log p(y_j | y_-j).
+
+    Log probability mass (binomial coefficients and 1/y! included) for
+    counts, log density for Normal estimates, so that sums are comparable
+    with other tools. A prior with no predictive density (no pooling with a
+    flat prior) gives NaN with a :class:`HierBayesWarning`.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> lp = hb.BetaBinomial().fit(hb.datasets.load("rats")).logo()
+    >>> round(float(lp.sum()), 2)
+    -158.55
+    """
+    _check_exact_partial(fit, "Leave-one-group-out prediction")
+    y, d, inverse = fit._patterns()
+    conj = fit._conj
+    with np.errstate(divide="ignore"):
+        lw = np.log(fit.points.weight)[:, None]
+    out = np.empty(y.size)
+    for sl in _blocks(lw.size, y.size):
+        p = fit._loo_prior(y[sl], d[sl])
+        ll = conj.log_marginal(p, y[sl][None, :], d[sl][None, :])
+        out[sl] = -logsumexp(lw - ll, axis=0)
+    if np.any(np.isneginf(out)) and fit._pooled_prior() is None and fit.model.pooling != "partial":
+        warnings.warn(
+            f"{_POOLING_NAMES[fit.model.pooling]} with an improper prior has no predictive "
+            "density for "
+            "a left-out group: its log predictive density is reported as NaN.",
+            HierBayesWarning,
+            stacklevel=3,
+        )
+        out = np.where(np.isneginf(out), np.nan, out)
+    return pd.Series(out[inverse], index=fit.group_labels, name="logo")
+
+
+def log_evidence(fit: Fit) -> float:
+    """log p(y), the log marginal likelihood, for a proper prior; refused otherwise.
+
+    Partial pooling: the quadrature's log normaliser plus the constants the
+    likelihood dropped, for priors given as scipy distributions (whose
+    densities are normalised). Complete and no pooling: closed forms under
+    the pooled prior.
+    """
+    model = fit.model
+    y, d, inverse = fit._patterns()
+    count = np.bincount(inverse, minlength=y.size).astype(float)
+    conj = fit._conj
+    if model.pooling == "none":
+        p0 = fit._pooled_prior()
+        if p0 is None:
+            raise PriorError(
+                "No evidence under no pooling with an improper prior on each theta "
+                "(its marginal likelihood is not a probability): set a proper pooled_prior."
+            )
+        ll = conj.log_marginal((np.float64(p0[0]), np.float64(p0[1])), y, d)
+        return float(count @ ll)
+    if model.pooling == "complete":
+        p0 = fit._pooled_prior()
+        if p0 is None:
+            raise PriorError(
+                "No evidence under complete pooling with an improper prior on theta: set a "
+                "proper pooled_prior."
+            )
+        return _chain_evidence(conj, p0, y, d, count)
+    _check_exact_partial(fit, "The evidence")
+    reason = fit._evidence_reason()
+    if reason is not None:
+        raise PriorError(f"The evidence p(y) is not defined: {reason}")
+    return fit._log_norm()
+
+
+def _chain_evidence(conj, p0, y, d, count) -> float:
+    """log p(y) for one common theta: Σ_j log p(y_j | y_<j), groups in any order."""
+    a = np.float64(p0[0])
+    b = np.float64(p0[1])
+    total = 0.0
+    # repeated patterns are chained too; loop over patterns × multiplicity in bulk
+    for yi, di, ci in zip(y, d, count, strict=True):
+        for _ in range(int(ci)):
+            total += float(conj.log_marginal((a, b), yi, di))
+            a, b = conj.update((a, b), yi, di)
+    return total
+
+
+def check_new_group(fit: Fit, design: Any, observed: Any) -> tuple[float | None, float | None]:
+    """Validate a new group's design and data (one number each)."""
+    out = []
+    for name, value in ((fit.design_name, design), (fit.observed_name, observed)):
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"`{name}` of the new group must be a number; got {value!r}.") from None
+        if not math.isfinite(x):
+            raise DataError(f"`{name}` of the new group must be finite; got {value!r}.")
+        out.append(x)
+    d, y = out
+    if y is not None and d is None:
+        raise DataError(f"Give the new group's {fit.design_name}= with its {fit.observed_name}=.")
+    if fit._conj.discrete:
+        for name, x in ((fit.design_name, d), (fit.observed_name, y)):
+            if x is not None and x < 0:
+                raise DataError(f"`{name}` of the new group must be ≥ 0; got {x:g}.")
+        if y is not None and y != int(y):
+            raise DataError(f"`{fit.observed_name}` of the new group must be a whole number; "
+                            f"got {y:g}.")
+        if fit.design_name == "trials" and d is not None:
+            if d != int(d):
+                raise DataError(f"`trials` of the new group must be a whole number; got {d:g}.")
+            if y is not None and y > d:
+                raise DataError(f"`successes` ({y:g}) of the new group exceeds its trials "
+                                f"({d:g}).")
+    elif d is not None and d <= 0:
+        raise DataError(f"`{fit.design_name}` of the new group must be > 0; got {d:g}.")
+    return d, y
+
+
+def _mixture_new(fit: Fit, design: float, observed: float | None):
+    """Components and weights of theta for a new group, updated by its data if given."""
+    reason = fit._new_group_reason()
+    if reason is not None:
+        raise PriorError(f"No prediction for a new group: {reason}")
+    conj = fit._conj
+    p = fit._new_prior()
+    w = np.asarray(fit.points.weight, float)
+    if observed is None:
+        return p, w, math.nan
+    ll = conj.log_marginal(p, observed, design)
+    lw = np.log(w) + ll
+    log_pred = float(logsumexp(lw))
+    return conj.update(p, observed, design), np.exp(lw - log_pred), log_pred
+
+
+def _mixture_quantile(cdf: Callable[[float, bool], float], q: float, lo: float, hi: float,
+                      discrete: bool, support: tuple[float, float] = (-math.inf, math.inf),
+                      ) -> float:
+    """Quantile of a mixture from its CDF, starting from the bracket [lo, hi].
+
+    ``cdf(x, upper)`` is P(X ≤ x), or P(X > x) when ``upper`` (computed
+    directly, so the upper tail keeps its digits). The bracket is widened
+    (within ``support``) until it holds the quantile.
+    """
+    upper = q > 0.5
+
+    def f(x: float) -> float:
+        return (1.0 - q) - cdf(x, True) if upper else cdf(x, False) - q
+
+    width = max(hi - lo, 1e-300)
+    for _ in range(200):
+        if f(lo) <= 0.0 or lo <= support[0]:
+            break
+        lo, width = max(lo - width, support[0]), 2.0 * width
+    for _ in range(200):
+        if f(hi) >= 0.0 or hi >= support[1]:
+            break
+        hi, width = min(hi + width, support[1]), 2.0 * width
+    if discrete:  # smallest integer k with P(Y ≤ k) ≥ q
+        lo_i, hi_i = math.floor(lo), math.ceil(hi)
+        while lo_i < hi_i:
+            mid = (lo_i + hi_i) // 2
+            if f(mid) >= 0.0:
+                hi_i = mid
+            else:
+                lo_i = mid + 1
+        return float(lo_i)
+    if hi <= lo:
+        return lo
+    return float(optimize.brentq(f, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                                 maxiter=500))
+
+
+def _bracket(mean: float, sd: float, support: tuple[float, float]) -> tuple[float, float]:
+    return max(support[0], mean - 10.0 * sd), min(support[1], mean + 10.0 * sd)
+
+
+_PMF_CELLS = 20_000_000  # components × support points summed directly
+
+
+def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd: float,
+                     tails: tuple[float, float]) -> list[float]:
+    """Quantiles of a mixture of count distributions: smallest k with P(Y ≤ k) ≥ q.
+
+    The mixture pmf is summed exactly over 0..k_max, with k_max grown until
+    every quantile asked for lies inside (all of 0..trials at most); the
+    mass beyond k_max is 1 − the sum, and the upper tail is summed from the
+    top so that it keeps its digits. Very
+    wide supports fall back to bisection on the components' CDFs.
+    """
+    conj = fit._conj
+    keep = w > 0
+    pk = (p[0][keep][:, None], p[1][keep][:, None])
+    wk = w[keep]
+    cap = design if fit.design_name == "trials" else math.inf
+    k_max = min(cap, math.ceil(mean + 20.0 * sd + 10.0))
+    while True:
+        if wk.size * (k_max + 1) > _PMF_CELLS:
+            pk1 = (pk[0][:, 0], pk[1][:, 0])
+
+            def y_cdf(x: float, upper: bool, pk1=pk1) -> float:
+                c = float(wk @ conj.y_cdf(pk1, x, design))
+                return 1.0 - c if upper else c
+
+            lo, hi = _bracket(mean, sd, (0.0, cap))
+            return [_mixture_quantile(y_cdf, q, lo, hi, True, (0.0, cap)) for q in tails]
+        pmf = wk @ np.exp(conj.y_logpmf_range((pk[0][:, 0], pk[1][:, 0]), int(k_max), design))
+        beyond = 1.0 - float(pmf.sum())
+        if k_max >= cap or beyond < 0.5 * (1.0 - max(tails)):  # the quantiles are inside
+            break
+        k_max = min(cap, 2 * k_max + 10)
+    cdf = np.cumsum(pmf)
+    sf_from = np.cumsum(pmf[::-1])[::-1] + max(beyond, 0.0)  # P(Y ≥ k)
+    out = []
+    for q in tails:
+        if q <= 0.5:
+            out.append(float(np.searchsorted(cdf, q * (1 - 1e-15))))
+        else:  # P(Y ≤ k) ≥ q  ⇔  P(Y ≥ k + 1) ≤ 1 − q
+            ok = np.nonzero(sf_from[1:] <= (1.0 - q) * (1 + 1e-15))[0]
+            out.append(float(ok[0]) if ok.size else float(k_max))
+    return out
+
+
+def predict_new(fit: Fit, design: float | None, observed: float | None,
+                prob: float = 0.95) -> pd.DataFrame:
+    """Posterior predictive of theta and y for a new group (see :meth:`Fit.predict_new`)."""
+    prob = check_prob("prob", prob)
+    conj = fit._conj
+    p, w, _ = _mixture_new(fit, np.nan if design is None else design, observed)
+    tails = ((1.0 - prob) / 2.0, (1.0 + prob) / 2.0)
+
+    def row(mean_var, cdf, support) -> list[float]:
+        m, v = mean_var
+        mean = float(w @ m)
+        sd = math.sqrt(float(w @ (v + (m - mean) ** 2)))
+        lo, hi = _bracket(mean, sd, support)
+        return [mean, sd, *(_mixture_quantile(cdf, q, lo, hi, False, support) for q in tails)]
+
+    rows = {"theta": row(
+        conj.theta_moments(p),
+        lambda x, upper: float(w @ conj.theta_tail(p, x, upper)),
+        conj.support,
+    )}
+    if design is not None:
+        if conj.discrete:
+            m, v = conj.y_moments(p, design)
+            mean = float(w @ m)
+            sd = math.sqrt(float(w @ (v + (m - mean) ** 2)))
+            rows["y"] = [mean, sd, *_count_quantiles(fit, p, w, design, mean, sd, tails)]
+        else:
+            def y_cdf(x: float, upper: bool) -> float:
+                c = float(w @ conj.y_cdf(p, x, design))
+                return 1.0 - c if upper else c
+
+            rows["y"] = row(conj.y_moments(p, design), y_cdf, conj.support)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", "lower", "upper"])
+
+
+def log_predictive_new(fit: Fit, design: float, observed: float) -> float:
+    """log p(y_new | y) for a new group's data (see :meth:`Fit.log_predictive_new`)."""
+    return _mixture_new(fit, design, observed)[2]
+
+
+def log_predictive_groups(fit: Fit, design: Any, observed: Any) -> pd.Series:
+    """log p(ỹ_j | y) of further data from each existing group.
+
+    p(ỹ_j | y) = Σ_k w_k p(ỹ_j | theta_j ~ its posterior at point k): the
+    exact posterior predictive of new observations (e.g. the rest of a
+    season) from the same groups.
+    """
+    y, d, inverse = fit._patterns()
+    labels = fit.group_labels
+    new_d = _aligned(design, labels, fit.design_name)
+    new_y = _aligned(observed, labels, fit.observed_name)
+    conj = fit._conj
+    lw = np.log(fit.points.weight)[:, None]
+    out = np.empty(labels.size)
+    yj, dj = y[inverse], d[inverse]
+    for sl in _blocks(lw.size, labels.size):
+        post = conj.update(fit._loo_prior(yj[sl], dj[sl]), yj[sl][None, :], dj[sl][None, :])
+        ll = conj.log_marginal(post, new_y[sl][None, :], new_d[sl][None, :])
+        out[sl] = logsumexp(lw + ll, axis=0)
+    return pd.Series(out, index=labels, name="log_predictive")
+
+
+def _aligned(values: Any, labels: pd.Index, name: str) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        missing = labels.difference(values.index)
+        if len(missing):
+            raise DataError(f"`{name}` has no value for group(s) {list(missing[:5])}.")
+        values = values.reindex(labels)
+    arr = np.asarray(values, dtype=float)
+    if arr.shape != (labels.size,):
+        raise DataError(
+            f"`{name}` must have one value per group ({labels.size}); got shape {arr.shape}."
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = labels[~np.isfinite(arr)]
+        raise DataError(f"`{name}` is not finite for group(s) {list(bad[:5])}.")
+    return arr
+
+
+# ---- posterior predictive checks ------------------------------------------------------
+
+Statistic = Callable[[np.ndarray], Any]
+
+
+def default_statistics(fit: Fit) -> dict[str, Statistic]:
+    """The default test statistics: for counts the number of groups with zero
+    counts and the max, min and variance of the raw rates; for estimates their
+    max, min and variance."""
+    if not fit._conj.discrete:
+        return {"max": lambda y: y.max(axis=-1), "min": lambda y: y.min(axis=-1),
+                "var": lambda y: y.var(axis=-1, ddof=1)}
+    _, d, inverse = fit._patterns()
+    design = d[inverse]
+    ok = design > 0
+
+    def rate(y: np.ndarray) -> np.ndarray:
+        return y[..., ok] / design[ok]
+
+    return {
+        "zeros": lambda y: (y == 0).sum(axis=-1).astype(float),
+        "max_rate": lambda y: rate(y).max(axis=-1),
+        "min_rate": lambda y: rate(y).min(axis=-1),
+        "var_rate": lambda y: rate(y).var(axis=-1, ddof=1),
+    }
+
+
+@dataclass(frozen=True)
+class PPCResult:
+    """Posterior predictive check: statistics of replicated data against the observed.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per statistic: ``observed``, ``replicated_mean``,
+        ``replicated_sd``, ``p_value`` = P(T(y_rep) ≥ T(y) | y) (BDA3 §6.3)
+        and ``p_value_le`` = P(T(y_rep) ≤ T(y) | y) (they differ by the
+        probability of a tie for discrete statistics).
+    replicated : dict of str to numpy.ndarray
+        The statistic of each replicated data set.
+    observed : dict of str to float
+        The statistic of the data.
+    """
+
+    table: pd.DataFrame
+    replicated: dict[str, np.ndarray]
+    observed: dict[str, float]
+
+
+def _evaluate(f: Statistic, y: np.ndarray, name: str) -> np.ndarray:
+    """A statistic on a stack of data sets, vectorised if it can be, else row by row."""
+    try:
+        out = np.asarray(f(y), dtype=float)
+        if out.shape == y.shape[:-1]:
+            return out
+    except Exception:  # a scalar-only statistic: apply it row by row
+        pass
+    try:
+        return np.array([float(f(row)) for row in y.reshape(-1, y.shape[-1])]).reshape(
+            y.shape[:-1])
+    except Exception as exc:
+        raise HierBayesError(f"The test statistic {name!r} failed: {exc}") from exc
+
+
+def posterior_predictive_check(
+    fit: Fit,
+    statistics: Mapping[str, Statistic] | None = None,
+    draws: int = 4000,
+    seed: int | None = 0,
+) -> PPCResult:
+    """Replicate the data from exact posterior draws and compare test statistics."""
+    draws = check_positive_int("draws", draws)
+    stats = dict(default_statistics(fit) if statistics is None else statistics)
+    if not stats:
+        raise HierBayesError("Give at least one test statistic.")
+    rng = np.random.default_rng(seed)
+    obs_y = fit.observed()
+    observed = {k: float(_evaluate(f, obs_y[None, :], k)[0]) for k, f in stats.items()}
+    rep: dict[str, list[np.ndarray]] = {k: [] for k in stats}
+    block = max(1, min(draws, 10_000_000 // max(obs_y.size, 1)))
+    done = 0
+    while done < draws:
+        size = min(block, draws - done)
+        _, theta = fit._draw(size, rng)
+        y_rep = fit.replicate(theta, rng)
+        for k, f in stats.items():
+            rep[k].append(_evaluate(f, y_rep, k))
+        done += size
+    replicated = {k: np.concatenate(v) for k, v in rep.items()}
+    rows = []
+    for k in stats:
+        t, t0 = replicated[k], observed[k]
+        rows.append([t0, float(np.mean(t)), float(np.std(t, ddof=1)) if t.size > 1 else 0.0,
+                     float(np.mean(t >= t0)), float(np.mean(t <= t0))])
+    table = pd.DataFrame(rows, index=pd.Index(list(stats), name="statistic"),
+                         columns=["observed", "replicated_mean", "replicated_sd", "p_value",
+                                  "p_value_le"])
+    return PPCResult(table, replicated, observed)
