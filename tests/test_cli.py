@@ -1,4 +1,7 @@
+import functools
+import io
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -6,6 +9,8 @@ import pytest
 
 import hierbayes as hb
 from hierbayes.cli import main
+from hierbayes.gammapoisson import GammaPoisson
+from hierbayes.normalnormal import NormalNormal
 
 
 def test_fit_dataset_prints_hyper_and_groups(capsys):
@@ -27,9 +32,10 @@ def test_fit_file_writes_canonical_columns(tmp_path):
                                    "q50", "q97.5", "shrinkage"]
     expected = hb.BetaBinomial().fit(rats).groups
     assert table["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy(), rel=1e-12)
-    js = tmp_path / "groups.json"
+    js = tmp_path / "groups.json"  # the suffix picks --format json: one document
     assert main(["fit", str(src), "--successes", "y", "--trials", "n", "-o", str(js)]) == 0
-    assert len(json.loads(js.read_text())) == 71
+    doc = json.loads(js.read_text())
+    assert len(doc["groups"]) == 71 and doc["metadata"]["columns"]["successes"] == "y"
 
 
 def test_compare_and_datasets(capsys, tmp_path):
@@ -128,3 +134,136 @@ def test_dask_engine_errors_are_one_line(tmp_path, capsys):
     assert main(["fit", pattern, "--successes", "clicks", "--trials", "views",
                  "-o", str(tmp_path / "x.json")]) == 2
     assert "must be a directory" in capsys.readouterr().err
+
+
+# ---- output formats: each parses back to the library's numbers ------------------------------
+@functools.cache
+def _pumps():  # fits are immutable: one per test session
+    return GammaPoisson().fit(hb.datasets.load("pumps"))
+
+
+def _unjson(records, index):
+    """A table from JSON records, with 'inf' / '-inf' / null back to floats."""
+    frame = pd.DataFrame(records).set_index(index)
+    return frame.replace({"inf": math.inf, "-inf": -math.inf}).astype(float)
+
+
+def test_fit_json_is_one_document_equal_to_the_library(capsys):
+    assert main(["fit", "--dataset", "pumps", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == ["metadata", "hyper", "groups"]
+    meta = doc["metadata"]
+    assert meta["command"] == "fit" and meta["family"] == "poisson"
+    assert meta["model"] == "GammaPoisson" and meta["data"] == "dataset:pumps"
+    assert meta["n_groups"] == 10 and meta["pooling"] == "partial" and "null" in meta["nonfinite"]
+    fit = _pumps()
+    groups = _unjson(doc["groups"], "group")
+    pd.testing.assert_frame_equal(groups, fit.groups.astype(float), check_exact=True,
+                                  check_names=False)
+    hyper = doc["hyper"]
+    assert hyper[0]["parameter"] == "alpha" and hyper[0]["mean"] == "inf"
+    assert hyper[0]["sd"] is None  # NaN
+    pd.testing.assert_frame_equal(_unjson(hyper, "parameter"), fit.hyper, check_exact=True)
+
+
+def test_fit_csv_group_and_hyper_tables_parse_back(capsys):
+    fit = _pumps()
+    assert main(["fit", "--dataset", "pumps", "--format", "csv"]) == 0
+    groups = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(groups.columns) == ["group", *fit.groups.columns]
+    pd.testing.assert_frame_equal(groups.set_index("group"), fit.groups, check_exact=True,
+                                  check_dtype=False)
+    assert main(["fit", "--dataset", "pumps", "-f", "csv", "--table", "hyper"]) == 0
+    hyper = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(hyper.set_index("parameter"), fit.hyper, check_exact=True)
+
+
+def test_csv_to_a_file_and_the_hyper_table_on_the_terminal(tmp_path, capsys):
+    out = tmp_path / "groups.txt"
+    assert main(["fit", "--dataset", "eight_schools", "--format", "csv", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Hyperparameters" in captured.out and "Groups" not in captured.out
+    assert f"wrote 8 rows to {out}" in captured.err
+    expected = NormalNormal().fit(hb.datasets.load("eight_schools")).groups
+    table = pd.read_csv(out).set_index("group")
+    assert np.allclose(table["mean"], expected["mean"], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("column,descending", [("mean", True), ("shrinkage", False),
+                                               ("group", True)])
+def test_sort_orders_the_group_table(capsys, column, descending):
+    args = ["fit", "--dataset", "pumps", "-f", "csv", "--sort", column]
+    assert main(args + (["--descending"] if descending else [])) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))["group"].tolist()
+    g = _pumps().groups
+    expected = (g.sort_index(ascending=not descending) if column == "group"
+                else g.sort_values(column, ascending=not descending, kind="stable"))
+    assert got == expected.index.tolist()
+
+
+def test_table_format_shows_hyper_then_sorted_groups(capsys):
+    assert main(["fit", "--dataset", "pumps", "--sort", "mean"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("GammaPoissonFit") < out.index("Hyperparameters") < out.index("Groups")
+    rows = [line.split("│")[1].strip() for line in out[out.index("Groups"):].splitlines()
+            if line.startswith("│")]
+    assert rows == [str(g) for g in _pumps().groups.sort_values("mean").index]
+
+
+def test_compare_formats_equal_compare_pooling(tmp_path, capsys):
+    pumps = hb.datasets.load("pumps")
+    expected = hb.compare_pooling(pumps, prob=0.9, model=GammaPoisson()).groups
+    assert main(["compare", "--dataset", "pumps", "--prob", "0.9", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["metadata"]["command"] == "compare" and doc["metadata"]["prob"] == 0.9
+    pd.testing.assert_frame_equal(_unjson(doc["pooling"], "group"), expected.astype(float),
+                                  check_exact=True, check_names=False)
+    out = tmp_path / "pooling.csv"
+    assert main(["compare", "--dataset", "pumps", "--prob", "0.9", "-o", str(out),
+                 "--sort", "partial_mean", "--descending"]) == 0
+    table = pd.read_csv(out).set_index("group")
+    pd.testing.assert_frame_equal(
+        table, expected.sort_values("partial_mean", ascending=False, kind="stable"),
+        check_exact=True, check_dtype=False)
+
+
+def test_datasets_json(capsys):
+    assert main(["datasets", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {d["name"] for d in doc["datasets"]} == set(hb.datasets.DATASETS)
+
+
+@pytest.mark.parametrize("command", ["fit", "compare", "datasets"])
+def test_help_has_examples_and_exit_0(capsys, command):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Examples:" in out and f"hierbayes {command}" in out
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["fit", "--dataset", "pumps", "--format", "xml"], "'xml' is not one of"),
+        (["fit", "--dataset", "pumps", "--sort", "meen"], "no column 'meen' to sort by"),
+        (["compare", "--dataset", "pumps", "--frmat", "csv"], "No such option '--frmat'"),
+        (["fit", "--dataset", "nope"], "unknown data set 'nope'"),
+        (["fit"], "Give either a data file or --dataset"),
+    ],
+)
+def test_usage_errors_are_one_line_plus_hint_and_exit_2(capsys, args, needle):
+    assert main(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("error: ") and needle in err[0]
+    assert err[1].startswith("hint: run 'hierbayes ") and "--help" in err[1]
+
+
+def test_other_failures_exit_1_and_debug_shows_the_traceback(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("hierbayes.cli.compare_pooling", broken)
+    assert main(["compare", "--dataset", "pumps"]) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: disk on fire" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["--debug", "compare", "--dataset", "pumps"])

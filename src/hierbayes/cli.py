@@ -158,33 +158,234 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _print_table(title: str, frame: pd.DataFrame) -> None:
-    from rich.console import Console
+# ---- output: one code path for every command's tables --------------------------------------
+FORMATS = ("table", "csv", "json")
+NONFINITE = "NaN is null; +inf and -inf are the strings 'inf' and '-inf'"
+
+
+def _rich_table(title: str, frame: pd.DataFrame) -> Any:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     table.add_column(frame.index.name or "", justify="left")
     for col in frame.columns:
         table.add_column(str(col), justify="right")
-    for idx, row in frame.iterrows():
-        table.add_row(str(idx), *(_fmt(v) for v in row.tolist()))
-    Console(width=max(100, 12 * (len(frame.columns) + 1))).print(table)
+    for idx, row in zip(frame.index, frame.itertuples(index=False, name=None), strict=True):
+        table.add_row(str(idx), *(_fmt(v) for v in row))
+    return table
 
 
-def _write(frame: pd.DataFrame, output: str) -> None:
+def _console(frame: pd.DataFrame, file: Any = None) -> Any:
+    from rich.console import Console
+
+    width = max(100, 12 * (len(frame.columns) + 1))
+    if file is None:
+        return Console(width=width)
+    return Console(file=file, width=width, no_color=True, highlight=False)
+
+
+def _print_table(title: str, frame: pd.DataFrame) -> None:
+    """One aligned rich table on stdout."""
+    _console(frame).print(_rich_table(title, frame))
+
+
+def _sorted(frame: pd.DataFrame, column: str | None, descending: bool = False) -> pd.DataFrame:
+    """``frame`` sorted by a column or its index name (stable; NaN last); as is if None."""
+    if column is None:
+        return frame
+    index_name = frame.index.name or "group"
+    if column == index_name:
+        return frame.sort_index(ascending=not descending, kind="stable")
+    if column not in frame.columns:
+        names = ", ".join([index_name, *map(str, frame.columns)])
+        raise click.BadParameter(f"no column {column!r} to sort by; choose from {names}",
+                                 param_hint="--sort")
+    return frame.sort_values(column, ascending=not descending, kind="stable",
+                             na_position="last")
+
+
+def _json_value(x: Any) -> Any:
+    """A JSON-safe scalar: NaN -> None, ±inf -> 'inf' / '-inf', NumPy scalars -> Python."""
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()
+    if isinstance(x, float):
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if x is pd.NA or x is pd.NaT:
+        return None
+    return str(x)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``frame`` (index first, under its name) as JSON-safe dicts."""
+    flat = frame.reset_index()
+    cols = [str(c) for c in flat.columns]
+    return [{c: _json_value(v) for c, v in zip(cols, row, strict=True)}
+            for row in flat.itertuples(index=False, name=None)]
+
+
+def _json_document(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
+    """``{"metadata": {...}, <table name>: [row, ...], ...}``, JSON-safe."""
+    meta = {k: _json_value(v) if not isinstance(v, (dict, list, tuple)) else v
+            for k, v in metadata.items()}
+    return {"metadata": {**meta, "nonfinite": NONFINITE},
+            **{name: _records(t) for name, t in tables.items()}}
+
+
+def _resolve_format(fmt: str | None, output: str | None) -> str:
+    """--format if given, else from the --output suffix (.json, .parquet, a directory, else
+    CSV), else 'table'."""
+    if fmt is not None:
+        return fmt
+    if output is None:
+        return "table"
+    if Path(output).suffix.lower() == ".json":
+        return "json"
+    if Path(output).suffix.lower() in _PARQUET or _is_directory_output(output):
+        return "parquet"
+    return "csv"
+
+
+def _emit(
+    tables: dict[str, pd.DataFrame],
+    fmt: str | None = None,
+    *,
+    output: str | None = None,
+    primary: str | None = None,
+    titles: dict[str, str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    header: str | None = None,
+    echo: tuple[str, ...] = (),
+) -> None:
+    """Write a command's tables in one format, to stdout or to ``output``.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Named tables in display order (e.g. ``hyper`` then ``groups``); each
+        index becomes the first column.
+    fmt : {'table', 'csv', 'json'} or None
+        ``table``: aligned rich tables (empty ones skipped); ``csv``: the
+        ``primary`` table; ``json``: one document ``{"metadata": ...,
+        <name>: [rows], ...}`` with NaN as null and ±inf as ``"inf"`` /
+        ``"-inf"``. None: from the suffix of ``output`` (``.json``;
+        ``.parquet`` or a directory writes the primary table as parquet;
+        otherwise CSV), or ``table`` without one.
+    output : str, optional
+        File to write instead of stdout; the terminal then shows ``header``
+        and the tables named in ``echo``, and stderr says what was written.
+    primary : str, optional
+        The table of the CSV and parquet formats (default: the last).
+    titles : dict of str to str, optional
+        Titles of the rich tables (default: the names).
+    metadata : dict, optional
+        The JSON document's ``metadata`` (command, model, data, ...).
+    header : str, optional
+        A line shown above the rich tables (e.g. the fit's repr).
+    echo : tuple of str
+        Tables shown on the terminal when the output goes to a file.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"mean": [0.5, float("inf")]}, index=pd.Index(["a", "b"], name="group"))
+    >>> _emit({"groups": t}, "csv")
+    group,mean
+    a,0.5
+    b,inf
+    >>> _emit({"groups": t}, "json", metadata={"command": "demo"})  # doctest: +ELLIPSIS
+    {
+     "metadata": {
+      "command": "demo",
+    ...
+     "groups": [
+      {
+       "group": "a",
+       "mean": 0.5
+      },
+    ...
+    """
+    fmt = _resolve_format(fmt, output)
+    primary = primary if primary is not None else list(tables)[-1]
+    titles = titles or {}
+    if output is not None and fmt != "table":
+        if header:
+            click.echo(header)
+        for name in echo:
+            if name != primary and len(tables[name]):
+                _print_table(titles.get(name, name), tables[name])
+    if fmt == "table":
+        shown = {n: t for n, t in tables.items() if len(t) or n == primary}
+        widest = max(shown.values(), key=lambda t: len(t.columns))
+        with open(output, "w") if output else nullcontext() as f:
+            console = _console(widest, f)
+            if header:
+                console.print(header, markup=False, highlight=False)
+            for name, t in shown.items():
+                console.print(_rich_table(titles.get(name, name), t))
+        if output:
+            click.echo(f"wrote {len(tables[primary])} rows to {output}", err=True)
+        return
+    if fmt == "parquet":
+        _write_parquet(tables[primary], output)  # type: ignore[arg-type]
+        return
+    if fmt == "csv":
+        text = tables[primary].reset_index().to_csv(index=False)
+        rows = len(tables[primary])
+    else:
+        doc = _json_document(tables, metadata or {})
+        text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+        rows = " and ".join(f"{len(t)} {name}" for name, t in tables.items())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {rows} rows to {output}", err=True)
+
+
+def _write_parquet(frame: pd.DataFrame, output: str) -> None:
     out = Path(output)
-    if out.suffix.lower() == ".json":
-        records = json.loads(frame.reset_index().to_json(orient="records"))
-        out.write_text(json.dumps(records, indent=1) + "\n")
-    elif out.suffix.lower() in _PARQUET:
-        frame.reset_index().to_parquet(out, index=False)
-    elif _is_directory_output(output):
+    if _is_directory_output(output):
         out.mkdir(parents=True, exist_ok=True)
         out = out / "part.0.parquet"
-        frame.reset_index().to_parquet(out, index=False)
-    else:
-        frame.reset_index().to_csv(out, index=False)
+    frame.reset_index().to_parquet(out, index=False)
     click.echo(f"wrote {len(frame)} rows to {out}", err=True)
+
+
+def _output_options(*, tables: tuple[str, ...] = (), sort: bool = True):
+    """--format, --output and (for a group table) --sort / --descending; --table to pick
+    the CSV table when a command has several."""
+    opts = [
+        click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="table: aligned tables (the default without --output); csv: "
+                     "the group table; json: one document with every table and the metadata "
+                     "(NaN as null, ±inf as the strings 'inf'/'-inf'). Default: from the "
+                     "--output suffix, else table."),
+        click.option("--output", "-o", help="Write to this file instead of stdout (.csv, "
+                     ".json, .parquet or a directory for parquet, when --format is not given)."),
+    ]
+    if tables:
+        opts.append(click.option("--table", "table", type=click.Choice(tables),
+                                 default=tables[-1], show_default=True,
+                                 help="Which table the csv (or parquet) output holds."))
+    if sort:
+        opts += [
+            click.option("--sort", "sort", metavar="COLUMN", default=None,
+                         help="Sort the group table by this column (or 'group')."),
+            click.option("--descending", is_flag=True, help="Sort in descending order."),
+        ]
+
+    def decorate(f):
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+
+    return decorate
 
 
 def _is_directory_output(output: str) -> bool:
@@ -253,7 +454,7 @@ def _model_class(family: str | None, dataset: str | None) -> tuple[type, dict[st
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise click.UsageError(f"the {family!r} family is not available: {exc}") from exc
-    return cls, {"roles": roles}
+    return cls, {"roles": roles, "family": family}
 
 
 def _roles(group: str | None, roles: tuple[str, ...], given: dict[str, Any]) -> dict[str, Any]:
@@ -282,13 +483,47 @@ def cli(ctx: click.Context, debug: bool) -> None:
       hierbayes fit 'data/*.parquet' --successes clicks --trials views --output out/
       hierbayes fit data.csv --family normal --estimate y --std-error se
       hierbayes fit data.csv --family poisson --counts failures --exposure hours
+      hierbayes fit --dataset rats --format json --sort mean
       hierbayes compare data.csv --successes y --trials n
       hierbayes datasets
+
+    Run 'hierbayes COMMAND --help' for a command's options and examples.
     """
     ctx.obj = {"debug": debug}
 
 
-@cli.command()
+_OUTPUT_NOTE = """\b
+Output: --format table (aligned tables), csv (one table: --table) or json (one
+document: {"metadata": {...}, "hyper": [rows], "groups": [rows]}; NaN is null,
++inf/-inf are the strings "inf"/"-inf"). Without --format, the --output suffix
+decides (.csv, .json, .parquet or a directory); tables go to the terminal.
+Exit codes: 0 ok, 2 bad input, 1 other failure; --debug shows tracebacks."""
+
+FIT_EPILOG = """\b
+Examples:
+  hierbayes fit --dataset rats
+  hierbayes fit --dataset rats --sort mean --descending
+  hierbayes fit --dataset rats --format csv > groups.csv
+  hierbayes fit --dataset rats --format csv --table hyper
+  hierbayes fit --dataset pumps --format json -o pumps.json
+  hierbayes fit data.csv --successes y --trials n --group lab -o groups.parquet
+  hierbayes fit data.csv --family normal --estimate y --std-error se --method eb
+  hierbayes fit 'data/*.parquet' --successes clicks --trials views -o out/
+
+""" + _OUTPUT_NOTE
+
+COMPARE_EPILOG = """\b
+Examples:
+  hierbayes compare --dataset rats
+  hierbayes compare --dataset eight_schools --sort partial_mean --descending
+  hierbayes compare data.csv --successes y --trials n --format csv -o pooling.csv
+  hierbayes compare --dataset pumps --prob 0.9 --format json
+
+""" + _OUTPUT_NOTE.replace('"hyper": [rows], "groups": [rows]', '"pooling": [rows]').replace(
+    "csv (one table: --table)", "csv")
+
+
+@cli.command(epilog=FIT_EPILOG)
 @click.argument("data", required=False)
 @click.option("--dataset", help="Use a bundled data set instead of a file.")
 @_with_columns
@@ -298,8 +533,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Exact full Bayes, or empirical Bayes.")
 @click.option("--prob", type=float, default=0.95, show_default=True,
               help="Mass of the equal-tailed intervals.")
-@click.option("--output", "-o", help="Write the per-group table to a .csv, .json or .parquet "
-              "file, or to a directory (parquet).")
 @click.option("--engine", type=click.Choice(["auto", "pandas", "dask"]), default="auto",
               show_default=True, help="Read and reduce the data in memory (pandas) or with "
               "Dask; auto picks Dask for a glob, a directory or a file above 1/4 of memory.")
@@ -308,33 +541,74 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--intervals/--no-intervals", default=True, show_default=True,
               help="Per-group quantiles; without, only means, sds and shrinkage (much faster "
               "for millions of groups).")
-def fit(data, dataset, family, group, pooling, method, prob, output, engine, scheduler,
-        intervals, **given) -> None:
+@_output_options(tables=("hyper", "groups"))
+def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, intervals,
+        fmt, output, table, sort, descending, **given) -> None:
     """Fit a hierarchical model; print hyperparameters and groups.
 
     DATA is a .csv or .parquet file, a directory of them, or a quoted glob
-    such as 'data/*.parquet' (read lazily with Dask).
+    such as 'data/*.parquet' (read lazily with Dask). Column options name the
+    data's columns; they default to the canonical names (group, successes,
+    trials, ...), so bundled data sets need none.
     """
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
-    tail = (1 - prob) / 2
-    model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
+    model = cls(pooling=pooling, method=method, probs=_central_probs(prob))
     if _use_dask(data, engine) and dataset is None:
         if info["roles"] != ("successes", "trials"):
             raise click.UsageError("the Dask engine supports the binomial family only")
+        if fmt == "json" or sort or table != "groups" or (
+                fmt == "csv" and not str(output).lower().endswith(".csv")):
+            raise click.UsageError(
+                "with the Dask engine the group table goes to --output (a directory for "
+                "parquet, or a .csv file); --format json, --sort and --table hyper need "
+                "--engine pandas")
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
-    frame = _read(data, dataset)
-    result = model.fit(frame, **roles)
-    click.echo(repr(result))
-    if len(result.hyper):
-        _print_table("Hyperparameters", result.hyper)
+    result = model.fit(_read(data, dataset), **roles)
     with _progress_bar():
         groups = result.groups if intervals else result.moments
-    if output:
-        _write(groups, output)
-    else:
-        _print_table("Groups", groups)
+    _emit(
+        {"hyper": result.hyper, "groups": _sorted(groups, sort, descending)},
+        fmt,
+        output=output,
+        primary=table,
+        titles={"hyper": "Hyperparameters", "groups": "Groups"},
+        metadata=_metadata("fit", model, info, data, dataset, roles, fit=result),
+        header=repr(result),
+        echo=("hyper",),
+    )
+
+
+def _central_probs(prob: float) -> tuple[float, float, float]:
+    """(tail, 0.5, 1 - tail) of an equal-tailed interval, without float dust: 0.95 gives
+    exactly the library's default (0.025, 0.5, 0.975)."""
+    tail = float(f"{(1 - prob) / 2:.12g}")
+    return tail, 0.5, float(f"{1 - tail:.12g}")
+
+
+def _metadata(command: str, model: Any, info: dict[str, Any], data: str | None,
+              dataset: str | None, roles: dict[str, Any], *, fit: Any = None,
+              **extra: Any) -> dict[str, Any]:
+    """The JSON document's metadata: command, model, data source and column roles."""
+    from . import __version__
+
+    meta: dict[str, Any] = {
+        "command": command,
+        "hierbayes_version": __version__,
+        "family": info["family"],
+        "model": type(model).__name__,
+        "pooling": model.pooling,
+        "method": model.method,
+        "prior": model._prior.describe(),
+        "probs": [float(p) for p in model.probs],
+        "data": f"dataset:{dataset}" if dataset is not None else data,
+        "columns": dict(roles),
+    }
+    if fit is not None:
+        meta["n_groups"] = len(fit.group_labels)
+        meta["numerical_error"] = _json_value(fit.error)
+    return {**meta, **extra}
 
 
 def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
@@ -366,31 +640,60 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
                          "to write all)", shown)
 
 
-@cli.command()
+@cli.command(epilog=COMPARE_EPILOG)
 @click.argument("data", required=False)
 @click.option("--dataset", help="Use a bundled data set instead of a file.")
 @_with_columns
-@click.option("--prob", type=float, default=0.95, show_default=True)
-@click.option("--output", "-o", help="Write the table to a .csv or .json file.")
-def compare(data, dataset, family, group, prob, output, **given) -> None:
-    """Complete, no and partial pooling side by side."""
+@click.option("--prob", type=float, default=0.95, show_default=True,
+              help="Mass of the equal-tailed intervals.")
+@_output_options()
+def compare(data, dataset, family, group, prob, fmt, output, sort, descending,
+            **given) -> None:
+    """Complete, no and partial pooling side by side, one row per group.
+
+    Columns <pooling>_mean, <pooling>_lower, <pooling>_upper for complete,
+    none and partial pooling (equal-tailed intervals of mass --prob).
+    """
     frame = _read(data, dataset)
     cls, info = _model_class(family, dataset)
-    table = compare_pooling(frame, prob=prob, model=cls(), **_roles(group, info["roles"], given))
-    if output:
-        _write(table, output)
-    else:
-        _print_table(f"Pooling comparison (means and {prob:.0%} intervals)", table)
+    roles = _roles(group, info["roles"], given)
+    model = cls()
+    table = compare_pooling(frame, prob=prob, model=model, **roles).groups
+    _emit(
+        {"pooling": _sorted(table, sort, descending)},
+        fmt,
+        output=output,
+        titles={"pooling": f"Pooling comparison (means and {prob:.0%} intervals)"},
+        metadata=_metadata("compare", model, info, data, dataset, roles, prob=prob,
+                           n_groups=len(table)),
+    )
 
 
-@cli.command(name="datasets")
-def list_datasets() -> None:
+@cli.command(name="datasets", epilog="""\b
+Examples:
+  hierbayes datasets
+  hierbayes datasets --format json""")
+@_output_options(sort=False)
+def list_datasets(fmt, output) -> None:
     """List the bundled data sets and their sources."""
     frame = pd.DataFrame(
         [(d.name, d.family, d.description, d.source) for d in datasets.DATASETS.values()],
         columns=["name", "family", "description", "source"],
     ).set_index("name")
-    _print_table("Bundled data sets", frame)
+    _emit({"datasets": frame}, fmt, output=output, titles={"datasets": "Bundled data sets"},
+          metadata={"command": "datasets"})
+
+
+def _error(message: str, hint: str) -> None:
+    """An error as one line on stderr, then one line of hint."""
+    click.echo("error: " + " ".join(message.split()), err=True)
+    click.echo(f"hint: {hint}", err=True)
+
+
+def _usage_hint(exc: click.ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "hierbayes"
+    return f"run '{path} --help' for the options and examples."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -404,13 +707,14 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:
-        exc.show()
+        if debug:
+            raise
+        _error(exc.format_message(), _usage_hint(exc))
         return 2
     except HierBayesError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
-        click.echo("hint: check the column names and counts; --help lists the options.", err=True)
+        _error(str(exc), "check the column names and counts; --help lists the options.")
         return 2
     except Exception as exc:
         if debug:
