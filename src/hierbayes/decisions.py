@@ -59,20 +59,23 @@ def flag(fit: Fit, threshold: float, fdr: float = 0.05, direction: str = "greate
     """Flag groups whose theta is above (below) a threshold at a false discovery rate.
 
     The posterior error probability of calling group j "above c" is
-    PEP_j = P(theta_j ≤ c | y). Sorting groups by PEP, the q-value of the
-    i-th is the mean of the i smallest PEPs — the expected proportion of
-    false discoveries if the i most convincing groups are flagged (Efron's
-    Bayesian FDR, as in the ebbr package's proportion test). Groups with
-    q-value ≤ ``fdr`` are flagged.
+    PEP_j = P(theta_j ≤ c | y). The q-value of group j is the mean PEP of
+    all groups with PEP ≤ PEP_j — the expected proportion of false
+    discoveries if exactly those groups are flagged (Efron's Bayesian FDR,
+    as in the ebbr package's proportion test; tied PEPs share a q-value).
+    Groups with q-value ≤ ``fdr`` are flagged.
     """
     check_choice("direction", direction, ("greater", "less"))
     fdr = check_prob("fdr", fdr)
     greater = direction == "greater"
     prob = tail_probability(fit, threshold, upper=greater)  # P(claim true)
     pep = tail_probability(fit, threshold, upper=not greater)  # P(claim false), directly
-    order = np.argsort(pep.to_numpy(), kind="stable")
-    q = np.empty(pep.size)
-    q[order] = np.cumsum(pep.to_numpy()[order]) / np.arange(1, pep.size + 1)
+    values = pep.to_numpy()
+    ranked = np.sort(values)
+    running = np.cumsum(ranked) / np.arange(1, values.size + 1)
+    # groups with equal PEP (the same data) are flagged together: the q-value of a PEP is
+    # the mean of all PEPs up to and including it
+    q = running[np.searchsorted(ranked, values, side="right") - 1]
     return pd.DataFrame(
         {"prob": prob.to_numpy(), "pep": pep.to_numpy(), "qvalue": q, "flagged": q <= fdr},
         index=fit.group_labels,

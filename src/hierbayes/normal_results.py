@@ -165,6 +165,23 @@ class NormalNormalFit(Fit):
     def _pooled_prior(self) -> tuple[float, float] | None:
         return None  # flat
 
+    def _evidence_reason(self) -> str | None:
+        prior = self.model._prior
+        if prior.base.kind == "callable":
+            return ("a callable prior's normalising constant is unknown. Give proper priors "
+                    "as scipy.stats distributions.")
+        flat = [name for name, dist in (("mu", prior.mu), ("tau", prior.tau)) if dist is None]
+        if flat:
+            return (f"the prior is improper (flat on {' and '.join(flat)}), so p(y) is defined "
+                    "only up to an arbitrary constant. Give proper priors for mu and tau, "
+                    "e.g. {'mu': stats.norm(0, 10), 'tau': stats.halfcauchy(scale=5)}.")
+        return None
+
+    def _log_norm(self) -> float:
+        if self.tau_grid is not None:
+            return float(self.tau_grid.log_norm)
+        return super()._log_norm()
+
     def observed(self) -> np.ndarray:
         return self.data.estimate.astype(float)
 

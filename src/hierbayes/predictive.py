@@ -200,7 +200,8 @@ def _mixture_new(fit: Fit, design: float, observed: float | None):
     if observed is None:
         return p, w, math.nan
     ll = conj.log_marginal(p, observed, design)
-    lw = np.log(w) + ll
+    with np.errstate(divide="ignore"):
+        lw = np.log(w) + ll
     log_pred = float(logsumexp(lw))
     return conj.update(p, observed, design), np.exp(lw - log_pred), log_pred
 
