@@ -669,6 +669,46 @@ def compare(data, dataset, family, group, prob, fmt, output, sort, descending,
     )
 
 
+@cli.command(epilog="""\b
+Examples:
+  hierbayes report --dataset rats -o rats.html
+  hierbayes report data.csv --successes y --trials n --group lab -o report.html
+  hierbayes report data.csv --family poisson --counts failures --exposure hours
+""")
+@click.argument("data", required=False)
+@click.option("--dataset", help="Use a bundled data set instead of a file.")
+@_with_columns
+@click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
+              default="partial", show_default=True)
+@click.option("--method", type=click.Choice(["exact", "eb"]), default="exact", show_default=True,
+              help="Exact full Bayes, or empirical Bayes.")
+@click.option("--prob", type=float, default=0.95, show_default=True,
+              help="Mass of the equal-tailed intervals.")
+@click.option("--output", "-o", default="report.html", show_default=True,
+              help="The HTML file to write.")
+@click.option("--title", default=None, help="Page title (default: family and number of groups).")
+@click.option("--draws", type=int, default=4000, show_default=True,
+              help="Monte Carlo draws for the predictive checks and ranks.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def report(data, dataset, family, group, pooling, method, prob, output, title, draws, seed,
+           **given) -> None:
+    """Fit a model and write a self-contained HTML report (tables, plots, checks).
+
+    DATA and the column options as for 'hierbayes fit'. The report is one
+    file (plots embedded, no network access needed) to open in a browser.
+    """
+    from .report import write_report
+
+    cls, info = _model_class(family, dataset)
+    roles = _roles(group, info["roles"], given)
+    tail = (1 - prob) / 2
+    model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
+    result = model.fit(_read(data, dataset), **roles)
+    with _progress_bar():
+        out = write_report(result, output, title=title, prob=prob, draws=draws, seed=seed)
+    click.echo(f"wrote {out}", err=True)
+
+
 @cli.command(name="datasets", epilog="""\b
 Examples:
   hierbayes datasets
