@@ -250,3 +250,53 @@ def test_new_figure_without_ax_and_no_global_state():
     finally:
         plt.close(ax.figure)
     assert dict(matplotlib.rcParams) == rc
+
+
+def test_ppc_histograms_hold_the_replicated_statistics(fit):
+    check = fit.ppc(draws=500, seed=1)
+    assert len(check.table) >= 2
+    for stat in check.table.index:
+        ax = plots.plot_ppc(fit, stat, ax=Figure().subplots(), check=check, bins=25)
+        rep = np.asarray(check.replicated[stat], dtype=float)
+        heights = np.array([p.get_height() for p in ax.patches])
+        assert len(heights) <= 25 and heights.sum() == np.isfinite(rep).sum() == 500
+        left = np.array([p.get_x() for p in ax.patches])
+        right = left + np.array([p.get_width() for p in ax.patches])
+        span = rep.max() - rep.min() + 1.0
+        assert left.min() <= rep.min() + 1e-12 * span
+        assert right.max() >= rep.max() - 1e-12 * span
+        if np.all(rep == np.round(rep)) and np.ptp(rep) < 25:  # a count: a bar per value
+            np.testing.assert_allclose((left + right) / 2, np.arange(rep.min(), rep.max() + 1))
+            values, counts = np.unique(rep, return_counts=True)
+            np.testing.assert_array_equal(heights[(values - rep.min()).astype(int)], counts)
+        (line,) = ax.lines
+        assert line.get_xdata()[0] == check.observed[stat]
+        assert f"p = {check.table.loc[stat, 'p_value']:.3f}" in ax.get_title()
+        assert ax.get_xlabel() == f"test statistic: {stat}"
+    # computed on demand with the same draws and seed: the same picture
+    first = check.table.index[0]
+    ax = plots.plot_ppc(fit, ax=Figure().subplots(), draws=500, seed=1, bins=25)
+    again = plots.plot_ppc(fit, first, ax=Figure().subplots(), check=check, bins=25)
+    assert [p.get_height() for p in ax.patches] == [p.get_height() for p in again.patches]
+    with pytest.raises(ValueError, match="`statistic` must be one of"):
+        plots.plot_ppc(fit, "nope", ax=Figure().subplots(), check=check)
+
+
+def test_ranks_plot_is_the_rank_table(fit):
+    ranks = fit.ranks(draws=500, seed=1)
+    ax = plots.plot_ranks(fit, ax=Figure().subplots(), ranks=ranks)
+    r = ranks.sort_values("mean_rank", kind="stable")
+    y = np.arange(len(r))[::-1]
+    np.testing.assert_array_equal(_scatter(ax).get_offsets(),
+                                  np.column_stack([r["mean_rank"], y]))
+    seg = _segments(ax)
+    np.testing.assert_array_equal(seg[:, 0, 0], r["rank_lower"])
+    np.testing.assert_array_equal(seg[:, 1, 0], r["rank_upper"])
+    assert ax.get_xlim() == (0.5, len(r) + 0.5)
+    assert ax.get_xlabel() == "rank (1 = largest theta)"
+    if len(r) <= 40:  # best at the top
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels == [str(g) for g in r.index]
+        assert ax.get_yticks()[0] == len(r) - 1
+    ax2 = plots.plot_ranks(fit, ax=Figure().subplots(), draws=500, seed=1)
+    np.testing.assert_array_equal(_scatter(ax2).get_offsets(), _scatter(ax).get_offsets())

@@ -497,7 +497,8 @@ def plot_ppc(fit: Any, statistic: str | None = None, *, ax: Any = None, draws: i
     check : object, optional
         A result of ``fit.ppc(...)`` to draw instead of computing one.
     bins : int
-        Histogram bins.
+        Histogram bins (at most; an integer statistic spanning fewer values
+        gets one bar per value).
     **style
         Passed to :meth:`~matplotlib.axes.Axes.hist`.
 
@@ -527,9 +528,13 @@ def plot_ppc(fit: Any, statistic: str | None = None, *, ax: Any = None, draws: i
         )
     rep = np.asarray(check.replicated[statistic], dtype=float)
     obs = float(check.observed[statistic])
+    rep = rep[np.isfinite(rep)]
+    lo, hi = (float(rep.min()), float(rep.max())) if rep.size else (obs, obs)
+    if rep.size and np.all(rep == np.round(rep)) and hi - lo < bins:  # counts: one bar each
+        bins = np.arange(lo - 0.5, hi + 1.0)
     ax = _axes(ax)
     kw = {"bins": bins, "color": "C0", "alpha": 0.7, "label": "replicated"}
-    ax.hist(rep[np.isfinite(rep)], **(kw | style))
+    ax.hist(rep, **(kw | style))
     ax.axvline(obs, color="C3", linewidth=2.0, label=f"observed {obs:.4g}")
     p = float(table.loc[statistic, "p_value"])
     ax.set_xlabel(f"test statistic: {statistic}")
