@@ -518,9 +518,10 @@ Examples:
   hierbayes compare --dataset eight_schools --sort partial_mean --descending
   hierbayes compare data.csv --successes y --trials n --format csv -o pooling.csv
   hierbayes compare --dataset pumps --prob 0.9 --format json
+  hierbayes compare --dataset rats --format csv --table elpd
 
-""" + _OUTPUT_NOTE.replace('"hyper": [rows], "groups": [rows]', '"pooling": [rows]').replace(
-    "csv (one table: --table)", "csv")
+""" + _OUTPUT_NOTE.replace('"hyper": [rows], "groups": [rows]',
+                          '"elpd": [rows], "pooling": [rows]')
 
 
 @cli.command(epilog=FIT_EPILOG)
@@ -646,26 +647,188 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
 @_with_columns
 @click.option("--prob", type=float, default=0.95, show_default=True,
               help="Mass of the equal-tailed intervals.")
-@_output_options()
-def compare(data, dataset, family, group, prob, fmt, output, sort, descending,
+@_output_options(tables=("elpd", "pooling"))
+def compare(data, dataset, family, group, prob, fmt, output, table, sort, descending,
             **given) -> None:
-    """Complete, no and partial pooling side by side, one row per group.
+    """Complete, no and partial pooling side by side, and which predicts best.
 
-    Columns <pooling>_mean, <pooling>_lower, <pooling>_upper for complete,
-    none and partial pooling (equal-tailed intervals of mass --prob).
+    First the exact leave-one-group-out comparison (elpd_logo, its standard
+    error, and the difference from the best level with its standard error),
+    then one row per group with <pooling>_mean, <pooling>_lower and
+    <pooling>_upper for complete, none and partial pooling (equal-tailed
+    intervals of mass --prob).
     """
     frame = _read(data, dataset)
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
-    table = compare_pooling(frame, prob=prob, model=model, **roles).groups
+    result = compare_pooling(frame, prob=prob, model=model, **roles)
+    groups = result.groups
     _emit(
-        {"pooling": _sorted(table, sort, descending)},
+        {"elpd": result.elpd, "pooling": _sorted(groups, sort, descending)},
         fmt,
         output=output,
-        titles={"pooling": f"Pooling comparison (means and {prob:.0%} intervals)"},
+        primary=table,
+        titles={"elpd": "Leave-one-group-out predictive comparison (exact)",
+                "pooling": f"Pooling comparison (means and {prob:.0%} intervals)"},
         metadata=_metadata("compare", model, info, data, dataset, roles, prob=prob,
-                           n_groups=len(table)),
+                           n_groups=len(groups)),
+        echo=("elpd",),
+    )
+
+
+CHECK_EPILOG = """\b
+Examples:
+  hierbayes check --dataset rats
+  hierbayes check --dataset pumps --draws 20000 --seed 3
+  hierbayes check --dataset eight_schools --format json
+
+Default statistics: for counts, the number of groups with zero counts and the
+max, min and variance of the raw rates; for estimates, their max, min and
+variance. p_value is P(T(y_rep) >= T(y) | y), p_value_le is P(T(y_rep) <= T(y) | y).
+"""
+
+
+@cli.command(epilog=CHECK_EPILOG)
+@click.argument("data", required=False)
+@click.option("--dataset", help="Use a bundled data set instead of a file.")
+@_with_columns
+@click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
+              default="partial", show_default=True)
+@click.option("--draws", type=int, default=4000, show_default=True,
+              help="Replicated data sets.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_output_options(sort=False)
+def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **given) -> None:
+    """Posterior predictive checks: test statistics of replicated data and their p-values.
+
+    Data sets are replicated from exact joint posterior draws; the log
+    evidence is printed when the prior is proper.
+    """
+    cls, info = _model_class(family, dataset)
+    roles = _roles(group, info["roles"], given)
+    model = cls(pooling=pooling)
+    result = model.fit(_read(data, dataset), **roles)
+    ppc = result.ppc(draws=draws, seed=seed)
+    _emit(
+        {"ppc": ppc.table},
+        fmt,
+        output=output,
+        titles={"ppc": f"Posterior predictive checks ({draws} replications)"},
+        metadata=_metadata("check", model, info, data, dataset, roles, draws=draws,
+                           seed=seed),
+        header=repr(result),
+    )
+
+
+RANK_EPILOG = """\b
+Examples:
+  hierbayes rank --dataset rats --top 5
+  hierbayes rank --dataset eight_schools --ascending
+  hierbayes rank --dataset rats --above 0.2 --fdr 0.1
+  hierbayes rank --dataset pumps --format csv -o league.csv
+
+--above C (or --below C) adds, per group, prob (that theta is above / below C),
+pep (the posterior error probability), qvalue and flagged (qvalue <= --fdr).
+"""
+
+
+@cli.command(epilog=RANK_EPILOG)
+@click.argument("data", required=False)
+@click.option("--dataset", help="Use a bundled data set instead of a file.")
+@_with_columns
+@click.option("--draws", type=int, default=4000, show_default=True,
+              help="Joint posterior draws for the ranks.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--top", type=int, default=3, show_default=True,
+              help="Report P(rank <= TOP).")
+@click.option("--prob", type=float, default=0.95, show_default=True,
+              help="Mass of the rank intervals.")
+@click.option("--ascending", is_flag=True, help="Rank 1 is the smallest theta.")
+@click.option("--above", type=float, default=None, help="Flag groups with theta above this.")
+@click.option("--below", type=float, default=None, help="Flag groups with theta below this.")
+@click.option("--fdr", type=float, default=0.05, show_default=True,
+              help="False discovery rate for --above / --below.")
+@_output_options(sort=False)
+def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above, below,
+         fdr, fmt, output, **given) -> None:
+    """League table: each group's posterior rank, P(best), P(top k), and FDR flags.
+
+    Groups are listed by mean rank.
+    """
+    if above is not None and below is not None:
+        raise click.UsageError("give --above or --below, not both")
+    cls, info = _model_class(family, dataset)
+    roles = _roles(group, info["roles"], given)
+    model = cls()
+    result = model.fit(_read(data, dataset), **roles)
+    table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
+    table.insert(0, "mean", result.moments["mean"])
+    if above is not None or below is not None:
+        flags = result.flag(above if above is not None else below, fdr=fdr,
+                            direction="greater" if above is not None else "less")
+        table = table.join(flags)
+    table = table.sort_values("mean_rank", kind="stable")
+    _emit(
+        {"ranks": table},
+        fmt,
+        output=output,
+        titles={"ranks": f"Posterior ranks ({draws} draws; rank 1 = "
+                f"{'smallest' if ascending else 'largest'})"},
+        metadata=_metadata("rank", model, info, data, dataset, roles, draws=draws, seed=seed),
+        header=repr(result),
+    )
+
+
+PREDICT_EPILOG = """\b
+Examples:
+  hierbayes predict --dataset rats --design 14
+  hierbayes predict --dataset rats --design 14 --observed 4
+  hierbayes predict --dataset pumps --design 10.5
+  hierbayes predict --dataset eight_schools --design 10
+
+--design is the new group's trials (binomial), exposure (poisson) or
+std_error (normal); --observed its successes, counts or estimate, to get the
+posterior of a group added with its data and log p(observed | data).
+"""
+
+
+@cli.command(epilog=PREDICT_EPILOG)
+@click.argument("data", required=False)
+@click.option("--dataset", help="Use a bundled data set instead of a file.")
+@_with_columns
+@click.option("--design", type=float, default=None,
+              help="The new group's trials, exposure or std_error.")
+@click.option("--observed", type=float, default=None,
+              help="The new group's successes, counts or estimate.")
+@click.option("--prob", type=float, default=0.95, show_default=True,
+              help="Mass of the equal-tailed intervals.")
+@_output_options(sort=False)
+def predict(data, dataset, family, group, design, observed, prob, fmt, output,
+            **given) -> None:
+    """Posterior predictive of a new group: its theta and its data."""
+    cls, info = _model_class(family, dataset)
+    roles = _roles(group, info["roles"], given)
+    model = cls()
+    result = model.fit(_read(data, dataset), **roles)
+    args = {}
+    if design is not None:
+        args[result.design_name] = design
+    if observed is not None:
+        args[result.observed_name] = observed
+    table = result.predict_new(prob=prob, **args)
+    header = repr(result)
+    if design is not None and observed is not None:
+        header += f"\nlog p(observed | data) = {result.log_predictive_new(**args):.6g}"
+    _emit(
+        {"new_group": table},
+        fmt,
+        output=output,
+        titles={"new_group": "A new group" + (" with its data" if observed is not None
+                                               else "")},
+        metadata=_metadata("predict", model, info, data, dataset, roles, prob=prob,
+                           **args),
+        header=header,
     )
 
 
