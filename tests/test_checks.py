@@ -102,9 +102,17 @@ def test_logo_flat_prior_has_no_predictive_density(schools):
     assert lp.isna().all()
 
 
-def test_logo_refuses_empirical_bayes(rats):
-    with pytest.raises(hb.HierBayesError, match="empirical-Bayes"):
-        hb.BetaBinomial(method="eb").fit(rats).logo()
+def test_logo_empirical_bayes_refits_without_each_group(rats):
+    sub = rats.iloc[::7]
+    lp = hb.BetaBinomial(method="eb").fit(sub).logo()
+    y, n = sub.successes.to_numpy(), sub.trials.to_numpy()
+    for j in (0, 5):
+        keep = np.arange(len(sub)) != j
+        eb = hb.BetaBinomial(method="eb").fit(successes=y[keep], trials=n[keep])
+        a, b = eb.hyper.loc["alpha", "mean"], eb.hyper.loc["beta", "mean"]
+        assert lp.iloc[j] == pytest.approx(stats.betabinom.logpmf(y[j], n[j], a, b), rel=1e-10)
+    with pytest.raises(hb.HierBayesError, match="evidence"):
+        hb.BetaBinomial(method="eb").fit(sub).log_evidence()
 
 
 def test_elpd_table(rats):
@@ -464,3 +472,13 @@ def test_checks_run_for_every_family_and_pooling(rats, schools, pumps):
                 assert out.loc["theta", "lower"] < out.loc["theta", "mean"] < out.loc[
                     "theta", "upper"]
             assert isinstance(fit.ppc(draws=50).table, pd.DataFrame)
+
+
+def test_efron_morris_example_runs():
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "efron_morris.py"
+    table = runpy.run_path(str(path))["main"]()
+    assert table["sum_sq_error"].idxmin() == "partial"
+    assert table["log_pred_rest_of_season"].idxmax() == "partial"
