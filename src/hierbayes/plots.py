@@ -589,5 +589,5 @@ def plot_ranks(fit: Any, *, ax: Any = None, draws: int = 4000, seed: int | None 
     ax.set_xlabel("rank (1 = largest theta)")
     ax.set_ylabel("group (best mean rank at the top)")
     ax.set_title("League table: posterior ranks")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper right", fontsize="small")
     return ax

@@ -55,7 +55,7 @@ table.sortable thead th[aria-sort=ascending]::after{content:" ▲"}
 table.sortable thead th[aria-sort=descending]::after{content:" ▼"}
 .figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1em}
 figure{margin:0;background:#fff;border:1px solid #ddd;padding:.5em}
-figure img{width:100%;height:auto;display:block}
+figure img{max-width:100%;height:auto;display:block;margin:0 auto}
 figcaption{font-size:.85em;color:#555;margin-top:.3em}
 .ok{color:#1a7f37;font-weight:600}.warn{color:#b35900;font-weight:600}
 .note{color:#555;font-size:.9em}
@@ -232,11 +232,12 @@ def _checks(fit: Any, prob: float, draws: int, seed: int | None) -> tuple[str, s
     if hasattr(fit, "ranks"):
         ranks = fit.ranks(draws=draws, seed=seed, prob=prob)
         ranks_html = (
-            _figure(lambda ax: plots.plot_ranks(fit, ax=ax, ranks=ranks),
-                    f"Posterior mean rank and {prob:.0%} rank interval of every group "
-                    "(1 = largest theta).", size=_tall(len(ranks)))
-            + _table(ranks.sort_values("mean_rank", kind="stable"), sortable=True,
-                     table_id="ranks-table", max_rows=_MAX_ROWS)
+            '<div class="figs">'
+            + _figure(lambda ax: plots.plot_ranks(fit, ax=ax, ranks=ranks),
+                      f"Posterior mean rank and {prob:.0%} rank interval of every group "
+                      "(1 = largest theta).", size=_tall(len(ranks)))
+            + "<div>" + _table(ranks.sort_values("mean_rank", kind="stable"), sortable=True,
+                               table_id="ranks-table", max_rows=_MAX_ROWS) + "</div></div>"
         )
     return ppc_html, ranks_html
 
