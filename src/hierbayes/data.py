@@ -24,6 +24,8 @@ from .errors import DataError
 __all__ = ["BinomialCounts", "PairCounts", "binomial_counts", "reduce_pairs"]
 
 _MAX_LISTED = 5
+# Counts above 2^53 are not exact in float64, where the likelihood is evaluated.
+_MAX_EXACT = 2**53
 # A dense key space (bincount) is used up to this size, or twice the number of rows.
 _DENSE_MIN = 1 << 22
 
@@ -220,9 +222,16 @@ class BinomialCounts:
         return pairs.successes, pairs.trials, inverse
 
 
+def _show(value: Any) -> str:
+    """A value as the user wrote it: ``nan``, ``2.5``, ``'x'`` (not ``np.float64(nan)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _listing(labels: pd.Index, values: np.ndarray, bad: np.ndarray) -> str:
     idx = np.flatnonzero(bad)
-    shown = ", ".join(f"{labels[i]!r}: {values[i]!r}" for i in idx[:_MAX_LISTED])
+    shown = ", ".join(f"{_show(labels[i])}: {_show(values[i])}" for i in idx[:_MAX_LISTED])
     more = f" and {idx.size - _MAX_LISTED} more" if idx.size > _MAX_LISTED else ""
     return f"{shown}{more}"
 
@@ -235,14 +244,17 @@ def _count_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarra
     fractions. ``labels`` name the rows in messages (up to five are listed).
     """
     series = pd.Series(raw, copy=False)
-    if series.dtype == bool or pd.api.types.is_bool_dtype(series.dtype):
-        raise DataError(f"Column {name!r} ({role}) holds booleans; counts must be integers.")
+    check_not_boolean(name, role, series, labels, "counts must be integers")
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
         values = series.to_numpy()
-        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
-            raise DataError(f"Column {name!r} ({role}) has counts too large to be exact.")
+        if values.size and values.max() > _MAX_EXACT:
+            raise DataError(
+                f"Column {name!r} ({role}) has counts too large to be exact (above 2^53) in "
+                f"groups (group: value): {_listing(labels, values, values > _MAX_EXACT)}."
+            )
     else:
         values = pd.to_numeric(series, errors="coerce")
+        check_real(name, role, values, labels)
         values = np.asarray(values, dtype=float) if values.dtype != np.int64 else values.to_numpy()
     if values.dtype.kind == "f":
         not_number = np.isnan(values) & ~pd.isna(series).to_numpy()
@@ -264,8 +276,12 @@ def _count_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarra
                 f"Column {name!r} ({role}) must hold whole numbers; non-integer values "
                 f"in groups (group: value): {_listing(labels, values, bad)}."
             )
-        if np.abs(values).max(initial=0.0) > 2.0**53:
-            raise DataError(f"Column {name!r} ({role}) has counts too large to be exact.")
+        if np.abs(values).max(initial=0.0) > _MAX_EXACT:
+            big = np.abs(values) > _MAX_EXACT
+            raise DataError(
+                f"Column {name!r} ({role}) has counts too large to be exact (above 2^53) in "
+                f"groups (group: value): {_listing(labels, values, big)}."
+            )
     if values.dtype.kind != "u" and values.size and values.min() < 0:
         bad = values < 0
         raise DataError(
@@ -273,6 +289,33 @@ def _count_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarra
             f"(group: value): {_listing(labels, values, bad)}."
         )
     return values.astype(np.int64, copy=False)
+
+
+def check_not_boolean(name: str, role: str, series: pd.Series, labels: pd.Index,
+                      need: str) -> None:
+    """Raise a DataError if a column holds booleans (a bool dtype, or bools among objects).
+
+    ``True`` would otherwise be read as the number 1 without a word.
+    """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise DataError(f"Column {name!r} ({role}) holds booleans; {need}.")
+    if series.dtype == object:
+        flags = np.fromiter((isinstance(v, bool | np.bool_) for v in series), bool, len(series))
+        if flags.any():
+            raise DataError(
+                f"Column {name!r} ({role}) holds booleans; {need}. Booleans in groups "
+                f"(group: value): {_listing(labels, series.to_numpy(), flags)}."
+            )
+
+
+def check_real(name: str, role: str, values: pd.Series, labels: pd.Index) -> None:
+    """Raise a DataError for complex numbers (their imaginary part would be dropped)."""
+    if values.dtype.kind == "c":
+        arr = values.to_numpy()
+        bad = arr.imag != 0
+        shown = f" (group: value): {_listing(labels, arr, bad)}" if bad.any() else ""
+        raise DataError(f"Column {name!r} ({role}) holds complex numbers{shown}; it must hold "
+                        "real numbers.")
 
 
 def _as_column(values: Any) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import _MAX_LISTED, _listing
+from .data import _MAX_LISTED, _listing, check_not_boolean, check_real
 from .errors import DataError
 from .validate import check_choice
 
@@ -85,9 +85,10 @@ class NormalSummaries:
 def _float_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarray:
     """One column as finite float64, or a DataError naming the groups and values."""
     series = pd.Series(raw, copy=False)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        raise DataError(f"Column {name!r} ({role}) holds booleans; it must hold numbers.")
-    values = np.asarray(pd.to_numeric(series, errors="coerce"), dtype=float)
+    check_not_boolean(name, role, series, labels, "it must hold numbers")
+    numeric = pd.to_numeric(series, errors="coerce")
+    check_real(name, role, numeric, labels)
+    values = np.asarray(numeric, dtype=float)
     not_number = np.isnan(values) & ~pd.isna(series).to_numpy()
     if not_number.any():
         raise DataError(
@@ -101,6 +102,27 @@ def _float_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarra
             f"(group: value): {_listing(labels, values, bad)}."
         )
     return values
+
+
+# Beyond these magnitudes squares and precisions (1/se²) overflow float64 in the fit.
+_MAX_MAGNITUDE = 1e100
+_MIN_STD_ERROR = 1e-100
+
+
+def _check_range(summaries: NormalSummaries, est_name: str, se_name: str) -> NormalSummaries:
+    """Refuse estimates or standard errors whose squares would overflow or underflow."""
+    labels, y, se = summaries.group, summaries.estimate, summaries.std_error
+    for name, role, values, bad in (
+        (est_name, "estimate", y, np.abs(y) > _MAX_MAGNITUDE),
+        (se_name, "std_error", se, (se > _MAX_MAGNITUDE) | (se < _MIN_STD_ERROR)),
+    ):
+        if bad.any():
+            raise DataError(
+                f"Column {name!r} ({role}) has values outside the range the fit computes in "
+                f"(|estimate| ≤ 1e100, 1e-100 ≤ std_error ≤ 1e100) in groups (group: value): "
+                f"{_listing(labels, values, bad)}. Rescale the data (change units)."
+            )
+    return summaries
 
 
 def _labels(frame: pd.DataFrame, group_col: str | None) -> pd.Index:
@@ -248,7 +270,7 @@ def _from_summaries(frame: pd.DataFrame, gcol: str | None, est_name: str,
         dev = np.bincount(codes, weights=(y - first[codes]) * se**-2.0, minlength=len(uniques))
         y, se = first + dev / prec, prec**-0.5
         labels = pd.Index(uniques)
-    return NormalSummaries(labels.rename("group"), y, se)
+    return _check_range(NormalSummaries(labels.rename("group"), y, se), est_name, se_name)
 
 
 def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: str,
@@ -271,7 +293,8 @@ def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: st
             raise TypeError(f"`sigma` must be a positive number; got {type(sigma).__name__}.")
         if not (np.isfinite(sigma) and sigma > 0):
             raise DataError(f"`sigma` must be a positive finite number; got {sigma!r}.")
-        return NormalSummaries(group_index, means, float(sigma) / np.sqrt(n))
+        summaries = NormalSummaries(group_index, means, float(sigma) / np.sqrt(n))
+        return _check_range(summaries, val_name, val_name)
     if variance == "pooled":
         dof = float(np.sum(n - 1))
         if dof <= 0:
@@ -285,7 +308,8 @@ def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: st
                 f"Column {val_name!r} (value) has no within-group variation (every group's "
                 "observations are equal), so the pooled variance is 0; give a known `sigma`."
             )
-        return NormalSummaries(group_index, means, np.sqrt(pooled / n))
+        summaries = NormalSummaries(group_index, means, np.sqrt(pooled / n))
+        return _check_range(summaries, val_name, val_name)
     single = n < 2
     if single.any():
         raise DataError(
@@ -301,4 +325,4 @@ def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: st
             f"sample variance (group: value): {_listing(group_index, means, zero)}. Use "
             "variance='pooled' or give a known `sigma`."
         )
-    return NormalSummaries(group_index, means, np.sqrt(var / n))
+    return _check_range(NormalSummaries(group_index, means, np.sqrt(var / n)), val_name, val_name)

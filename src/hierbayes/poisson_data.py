@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import _MAX_LISTED, _count_column, _listing
+from .data import _MAX_LISTED, _count_column, _listing, check_not_boolean, check_real
 from .errors import DataError
 
 __all__ = ["PoissonCounts", "poisson_counts"]
@@ -78,9 +78,10 @@ class PoissonCounts:
 def _exposure_column(name: str, raw: Any, labels: pd.Index) -> np.ndarray:
     """Turn a column of exposures into float64, or raise a DataError naming what is wrong."""
     series = pd.Series(raw, copy=False)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        raise DataError(f"Column {name!r} (exposure) holds booleans; exposures must be numbers.")
-    values = np.asarray(pd.to_numeric(series, errors="coerce"), dtype=float)
+    check_not_boolean(name, "exposure", series, labels, "exposures must be numbers")
+    numeric = pd.to_numeric(series, errors="coerce")
+    check_real(name, "exposure", numeric, labels)
+    values = np.asarray(numeric, dtype=float)
     not_number = np.isnan(values) & ~pd.isna(series).to_numpy()
     if not_number.any():
         shown = _listing(labels, series.to_numpy(), not_number)
@@ -100,7 +101,19 @@ def _exposure_column(name: str, raw: Any, labels: pd.Index) -> np.ndarray:
             f"Column {name!r} (exposure) must be positive; zero or negative values in groups "
             f"(group: value): {_listing(labels, values, bad)}."
         )
+    bad = (values < _MIN_EXPOSURE) | (values > _MAX_EXPOSURE)
+    if bad.any():
+        raise DataError(
+            f"Column {name!r} (exposure) has values outside the range the fit computes in "
+            f"(1e-100 to 1e100) in groups (group: value): {_listing(labels, values, bad)}. "
+            "Rescale the exposures (change units)."
+        )
     return values
+
+
+# Beyond these the negative-binomial terms overflow float64 (measured: 1e±300 fail).
+_MIN_EXPOSURE = 1e-100
+_MAX_EXPOSURE = 1e100
 
 
 def poisson_counts(
