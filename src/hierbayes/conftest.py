@@ -1,6 +1,9 @@
-"""Doctest collection of the package: skip the Dask engine's module when Dask is absent."""
+"""Doctest collection of the package: skip modules whose optional extra is absent."""
 
-try:
-    import dask.dataframe  # noqa: F401
-except ImportError:
-    collect_ignore = ["dask_engine.py"]
+import importlib.util
+
+collect_ignore = [
+    module
+    for module, extra in (("dask_engine.py", "dask"), ("arviz_export.py", "arviz_base"))
+    if importlib.util.find_spec(extra) is None
+]

@@ -273,12 +273,21 @@ class Fit:
         raise NotImplementedError
 
     def _loo_prior(self, y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """theta of each pattern's group at each point, without that group's data."""
-        raise NotImplementedError
+        """theta of each pattern's group at each point, without that group's data.
+
+        This default serves the families whose points carry (alpha, beta), the
+        population distribution itself; under complete pooling the one point is
+        the common posterior, from which the group's data are removed.
+        """
+        p = self.points.params
+        a, b = p["alpha"][:, None], p["beta"][:, None]
+        if self.model.pooling == "complete":
+            return self._conj.downdate((a, b), y[None, :], d[None, :])
+        return a, b
 
     def _new_prior(self) -> tuple[np.ndarray, np.ndarray]:
-        """theta of a new group at each point."""
-        raise NotImplementedError
+        """theta of a new group at each point (default: the (alpha, beta) points)."""
+        return self.points.params["alpha"], self.points.params["beta"]
 
     def _pooled_prior(self) -> tuple[float, float] | None:
         """The proper prior of theta under complete / no pooling, or None if improper."""
@@ -487,14 +496,14 @@ class Fit:
 
         return difference(self, a, b, prob, ratio, draws, seed)
 
-    def to_arviz(self, draws: int = 4000, *, seed: int | None = 0) -> Any:
+    def to_arviz(self, draws: int = 4000, *, seed: int | None = 0, chains: int = 1) -> Any:
         """Posterior draws as an ArviZ ``xarray.DataTree`` (needs ``hierbayes[arviz]``).
 
-        See :func:`hierbayes.arviz_export.to_arviz`.
+        ``draws`` per chain; see :func:`hierbayes.arviz_export.to_arviz`.
         """
         from .arviz_export import to_arviz
 
-        return to_arviz(self, draws=draws, seed=seed)
+        return to_arviz(self, draws=draws, seed=seed, chains=chains)
 
     def report(self, path: Any, **options: Any) -> Any:
         """Write a self-contained HTML report of this fit; return its path.

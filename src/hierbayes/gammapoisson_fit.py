@@ -133,15 +133,6 @@ class GammaPoissonFit(Fit):
         y, t, inverse = self.data.unique_pairs()
         return y.astype(float), t.astype(float), inverse
 
-    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
-        a, b = self.points.params["alpha"][:, None], self.points.params["beta"][:, None]
-        if self.model.pooling == "complete":  # the common posterior without this group
-            return GAMMA.downdate((a, b), y[None, :], d[None, :])
-        return a, b
-
-    def _new_prior(self):
-        return self.points.params["alpha"], self.points.params["beta"]
-
     def _pooled_prior(self) -> tuple[float, float] | None:
         a0, b0 = self.model.pooled_prior
         return (a0, b0) if b0 > 0 else None  # rate 0: Jeffreys' improper prior

@@ -114,15 +114,6 @@ class BetaBinomialFit(Fit):
         y, n, inverse = self.counts.unique_pairs()
         return y.astype(float), n.astype(float), inverse
 
-    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
-        a, b = self.points.params["alpha"][:, None], self.points.params["beta"][:, None]
-        if self.model.pooling == "complete":  # the common posterior without this group
-            return BETA.downdate((a, b), y[None, :], d[None, :])
-        return a, b
-
-    def _new_prior(self):
-        return self.points.params["alpha"], self.points.params["beta"]
-
     def _pooled_prior(self) -> tuple[float, float] | None:
         return self.model.pooled_prior
 
