@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import os
 import re
@@ -71,15 +72,27 @@ def _parse(page: str) -> _Page:
     return p
 
 
-@pytest.fixture(scope="module", params=list(FAMILIES))
-def fit(request):
-    cls, name = FAMILIES[request.param]
-    return cls().fit(hb.datasets.load(name))
+@functools.cache
+def _rendered(family: str) -> tuple[object, str]:
+    """A fit of the family's bundled data set and its report (rendered once per session)."""
+    cls, name = FAMILIES[family]
+    fit = cls().fit(hb.datasets.load(name))
+    return fit, render_report(fit, draws=500)
 
 
-@pytest.fixture(scope="module")
-def pages(fit):
-    return render_report(fit, draws=500)
+@pytest.fixture(params=list(FAMILIES))
+def family(request):
+    return request.param
+
+
+@pytest.fixture()
+def fit(family):
+    return _rendered(family)[0]
+
+
+@pytest.fixture()
+def pages(family):
+    return _rendered(family)[1]
 
 
 def test_report_is_self_contained(pages):
@@ -177,8 +190,8 @@ def test_fit_report_delegates(tmp_path, monkeypatch):
 
 
 def test_report_is_deterministic():
-    fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
-    same = render_report(fit, draws=200) == render_report(fit, draws=200)
+    fit, page = _rendered("normal")
+    same = render_report(fit, draws=500) == page
     assert same  # byte for byte: the SVG ids are fixed
 
 
@@ -199,8 +212,9 @@ def browser():
 
 
 def test_report_in_headless_chromium(browser, tmp_path):
-    fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
-    html = write_report(fit, tmp_path / "rats.html", draws=1000)
+    fit, page_html = _rendered("binomial")
+    html = tmp_path / "rats.html"
+    html.write_text(page_html, encoding="utf-8")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     requests: list[str] = []
