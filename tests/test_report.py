@@ -118,10 +118,12 @@ def test_report_contents(fit, pages):
     rows = page.tables["group-table"]
     s = fit.summary(0.95)
     data_cols = list(s.columns[: s.columns.get_loc("mean")])
-    assert rows[0] == ["group", *data_cols, "mean", "sd", "q2.5", "q97.5", "shrinkage"]
+    head = rows[0]
+    assert head == ["group", *data_cols, "mean", "sd", "q2.5", "q50", "q97.5", "shrinkage"]
     assert [r[0] for r in rows[1:]] == [str(g) for g in s.index]
-    np.testing.assert_allclose([float(r[-5]) for r in rows[1:]], s["mean"], rtol=1e-3)
-    np.testing.assert_allclose([float(r[-2]) for r in rows[1:]], s["upper"], rtol=1e-3)
+    for col, name in (("mean", "mean"), ("lower", "q2.5"), ("upper", "q97.5")):
+        shown = [float(r[head.index(name)]) for r in rows[1:]]
+        np.testing.assert_allclose(shown, s[col], rtol=1e-3)
     # sortable, with exact values behind the formatted ones
     assert re.search(r'<table id="group-table" class="sortable">', pages)
     first = s.iloc[0]
@@ -162,6 +164,25 @@ def test_report_other_fits(pooling, method, tmp_path):
     assert imgs >= 3 + (pooling == "partial")
     if pooling == "none":
         assert "there are no hyperparameters" in page
+
+
+def test_report_of_many_groups(tmp_path, monkeypatch):
+    import hierbayes.report as report
+
+    monkeypatch.setattr(report, "_SVG_GROUPS", 50)  # the PNG path without a slow fit
+    monkeypatch.setattr(report, "_MAX_ROWS", 40)
+    rng = np.random.default_rng(3)
+    n = rng.integers(5, 60, 60)
+    fit = hb.BetaBinomial().fit(successes=rng.binomial(n, 0.2), trials=n)
+    page = report.render_report(fit, draws=200, prob=0.9)
+    srcs = [a["src"] for t, a in _parse(page).tags if t == "img"]
+    png = [u for u in srcs if u.startswith("data:image/png;base64,")]
+    assert len(png) == 4  # shrinkage, caterpillar, pooling, ranks; the rest stay SVG
+    assert all(base64.b64decode(u.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n" for u in png)
+    assert len(srcs) - len(png) == 2  # hyperparameters, predictive checks
+    rows = _parse(page).tables["group-table"]
+    assert len(rows) == 41 and "First 40 of 60 rows." in page
+    assert rows[0][-3:-1] == ["q5", "q95"]  # prob=0.9 is not in model.probs: from summary
 
 
 def test_cli_report(tmp_path):

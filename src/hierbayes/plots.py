@@ -29,6 +29,7 @@ import pandas as pd
 __all__ = [
     "compare_fit_pooling",
     "group_size",
+    "interval_table",
     "plot_caterpillar",
     "plot_hyperposterior",
     "plot_pooling",
@@ -185,6 +186,35 @@ def plot_shrinkage(fit: Any, *, ax: Any = None, **style: Any) -> Any:
     return ax
 
 
+def interval_table(fit: Any, prob: float = 0.95) -> pd.DataFrame:
+    """Per-group ``mean``, ``lower`` and ``upper`` (equal-tailed, mass ``prob``).
+
+    Taken from ``fit.groups`` (computed once per fit) when the model's
+    ``probs`` include both tails, else from ``fit.summary(prob)``; the
+    numbers agree to rounding (the quantiles are solved to ~1e-14).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hierbayes as hb
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> t = interval_table(fit)
+    >>> bool(np.allclose(t["lower"], fit.summary()["lower"], rtol=1e-12))
+    True
+    """
+    from .fit import quantile_label
+    from .validate import check_prob
+
+    prob = check_prob("prob", prob)
+    tail = (1.0 - prob) / 2.0
+    lo, hi = quantile_label(tail), quantile_label(1.0 - tail)
+    probs = [quantile_label(q) for q in fit.model.probs]
+    if lo in probs and hi in probs:
+        g = fit.groups
+        return pd.DataFrame({"mean": g["mean"], "lower": g[lo], "upper": g[hi]})
+    return fit.summary(prob)[["mean", "lower", "upper"]]
+
+
 def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: Any) -> Any:
     """Forest plot: every group's posterior mean and interval, sorted by the mean.
 
@@ -214,7 +244,7 @@ def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: A
     >>> [t.get_text() for t in ax.get_yticklabels()][-1]  # the largest mean
     'A'
     """
-    s = fit.summary(prob)
+    s = interval_table(fit, prob)
     order = np.argsort(s["mean"].to_numpy(float), kind="stable")
     s = s.iloc[order]
     y = np.arange(len(s), dtype=float)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .fit import quantile_label
 
 __all__ = ["render_report", "write_report"]
 
@@ -35,6 +36,8 @@ _FAMILY_NAME = {"binomial": "Beta–Binomial", "normal": "Normal–Normal",
                 "poisson": "Gamma–Poisson"}
 _TOTALS = ("successes", "trials", "counts", "exposure")
 _MAX_ROWS = 5000  # group-table rows written; larger tables are cut (with a note)
+_SVG_GROUPS = 500  # plots of more groups are embedded as PNG
+_PNG_DPI = 110
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
@@ -137,19 +140,28 @@ def _table(frame: pd.DataFrame, *, sortable: bool = False, table_id: str | None 
 
 
 def _figure(draw: Callable[[Any], Any], caption: str, *, size: tuple[float, float] = (6.4, 4.6),
-            alt: str = "") -> str:
-    """Draw on a fresh Figure (no pyplot state) and embed it as an SVG data URI."""
+            alt: str = "", raster: bool = False) -> str:
+    """Draw on a fresh Figure (no pyplot state); embed it as an SVG (or PNG) data URI.
+
+    PNG where a plot has thousands of marks (``raster``), which would make a
+    slow and heavy SVG.
+    """
     import matplotlib
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size, layout="constrained")
     draw(fig.subplots())
     buf = io.BytesIO()
-    # fixed ids inside the SVG (clip paths, markers): the same fit gives the same file
-    with matplotlib.rc_context({"svg.hashsalt": "hierbayes"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+    if raster:
+        fig.savefig(buf, format="png", dpi=_PNG_DPI, metadata={"Software": None})
+        mime = "image/png"
+    else:
+        # fixed ids inside the SVG (clip paths, markers): the same fit gives the same file
+        with matplotlib.rc_context({"svg.hashsalt": "hierbayes"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        mime = "image/svg+xml"
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure><img alt="{_esc(alt or caption)}" src="data:image/svg+xml;base64,{data}">'
+    return (f'<figure><img alt="{_esc(alt or caption)}" src="data:{mime};base64,{data}">'
             f"<figcaption>{_esc(caption)}</figcaption></figure>")
 
 
@@ -235,7 +247,8 @@ def _checks(fit: Any, prob: float, draws: int, seed: int | None) -> tuple[str, s
             '<div class="figs">'
             + _figure(lambda ax: plots.plot_ranks(fit, ax=ax, ranks=ranks),
                       f"Posterior mean rank and {prob:.0%} rank interval of every group "
-                      "(1 = largest theta).", size=_tall(len(ranks)))
+                      "(1 = largest theta).", size=_tall(len(ranks)),
+                      raster=len(ranks) > _SVG_GROUPS)
             + "<div>" + _table(ranks.sort_values("mean_rank", kind="stable"), sortable=True,
                                table_id="ranks-table", max_rows=_MAX_ROWS) + "</div></div>"
         )
@@ -258,7 +271,7 @@ def _pooling(fit: Any, prob: float, n: int) -> str:
         note + elpd_html
         + _figure(lambda ax: plots.plot_pooling(table, ax=ax),
                   f"Means and {prob:.0%} intervals under the three pooling levels.",
-                  size=(max(6.4, min(0.12 * n + 3.0, 16.0)), 4.6))
+                  size=(max(6.4, min(0.12 * n + 3.0, 16.0)), 4.6), raster=n > _SVG_GROUPS)
         + _table(table, sortable=True, table_id="pooling-table", max_rows=_MAX_ROWS)
     )
 
@@ -294,20 +307,25 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
                      "–: not reported (undefined, or a point estimate).</p>"
                      if len(hyper) else "<p>No pooling: there are no hyperparameters.</p>"))
 
+    many = n > _SVG_GROUPS
     figs = [_figure(lambda ax: plots.plot_shrinkage(fit, ax=ax),
                     "Raw estimate against posterior mean; the grey lines show each group's "
-                    "pull toward the population mean, point area the group's size.")]
+                    "pull toward the population mean, point area the group's size.",
+                    raster=many)]
     if pool == "partial":
         figs.append(_figure(lambda ax: plots.plot_hyperposterior(fit, ax=ax),
                             "Marginal posterior of tau." if fam == "normal" else
                             "Joint posterior of the hyperparameters (contours at 0.05, 0.15, "
                             "…, 0.95 of the maximum, as in BDA3 Figure 5.3)."))
     figs.append(_figure(lambda ax: plots.plot_caterpillar(fit, ax=ax, prob=prob),
-                        f"Posterior means and {prob:.0%} intervals, sorted.", size=_tall(n)))
+                        f"Posterior means and {prob:.0%} intervals, sorted.", size=_tall(n),
+                        raster=many))
     sections.append(("plots", "Plots", f'<div class="figs">{"".join(figs)}</div>'))
 
-    groups = fit.summary(prob).rename(columns={"lower": f"q{100 * tail:g}",
-                                               "upper": f"q{100 * (1 - tail):g}"})
+    lo, hi = quantile_label(tail), quantile_label(1.0 - tail)
+    groups = fit.groups  # computed once per fit (the plots use it too)
+    if lo not in groups.columns or hi not in groups.columns:
+        groups = fit.summary(prob).rename(columns={"lower": lo, "upper": hi})
     sections.append(("groups", "Groups",
                      f"<p>Posterior mean, sd and {prob:.0%} equal-tailed interval of every "
                      "group's theta; <code>shrinkage</code> is the weight on the population "
