@@ -482,3 +482,40 @@ def test_efron_morris_example_runs():
     table = runpy.run_path(str(path))["main"]()
     assert table["sum_sq_error"].idxmin() == "partial"
     assert table["log_pred_rest_of_season"].idxmax() == "partial"
+
+
+def test_beta_binomial_cdf_identity_against_exact_sums():
+    """P(Y ≤ k) by the order-statistic identity vs the exact pmf sum (mpmath)."""
+    import mpmath
+
+    from hierbayes.conjugate import BETA
+
+    a = np.array([0.5, 2.0, 30.0, 3e4, 1e7])
+    b = np.array([3.0, 10.0, 170.0, 1.7e5, 6e7])
+    for n, k in [(20, 0), (20, 6), (500, 71), (500, 300)]:
+        got = BETA.y_cdf((a, b), k, float(n))
+        with mpmath.workdps(40):
+            for i in range(a.size):
+                ai, bi = mpmath.mpf(a[i]), mpmath.mpf(b[i])
+                exact = mpmath.fsum(mpmath.binomial(n, j) * mpmath.beta(ai + j, bi + n - j)
+                                    for j in range(k + 1)) / mpmath.beta(ai, bi)
+                assert got[i] == pytest.approx(float(exact), abs=1e-9), (n, k, i)
+
+
+def test_new_group_with_huge_trials_is_fast_and_consistent(rats_fit):
+    """The bisection path (wide supports) agrees with the pmf path where both apply."""
+    from hierbayes import predictive
+
+    small = rats_fit.predict_new(trials=400)
+    cells = predictive._PMF_CELLS
+    try:
+        predictive._PMF_CELLS = 10  # force bisection on the components' CDFs
+        bisect = rats_fit.predict_new(trials=400)
+    finally:
+        predictive._PMF_CELLS = cells
+    assert small.loc["y", ["lower", "upper"]].tolist() == bisect.loc["y", ["lower",
+                                                                          "upper"]].tolist()
+    big = rats_fit.predict_new(trials=10**9)
+    theta = big.loc["theta"]
+    assert big.loc["y", "lower"] == pytest.approx(1e9 * theta["lower"], rel=1e-3)
+    assert big.loc["y", "upper"] == pytest.approx(1e9 * theta["upper"], rel=1e-3)

@@ -73,7 +73,8 @@ def logo(fit: Fit) -> pd.Series:
     Log probability mass (binomial coefficients and 1/y! included) for
     counts, log density for Normal estimates, so that sums are comparable
     with other tools. A prior with no predictive density (no pooling with a
-    flat prior) gives NaN with a :class:`HierBayesWarning`.
+    flat prior) gives NaN with a :class:`HierBayesWarning`. Empirical Bayes
+    refits without each group (p(y_j | eta_hat(y_-j))).
 
     Examples
     --------
@@ -82,7 +83,8 @@ def logo(fit: Fit) -> pd.Series:
     >>> round(float(lp.sum()), 2)
     -158.55
     """
-    _check_exact_partial(fit, "Leave-one-group-out prediction")
+    if fit.model.pooling == "partial" and fit.model.method == "eb":
+        return _logo_refits(fit)
     y, d, inverse = fit._patterns()
     conj = fit._conj
     with np.errstate(divide="ignore"):
@@ -102,6 +104,39 @@ def logo(fit: Fit) -> pd.Series:
         )
         out = np.where(np.isneginf(out), np.nan, out)
     return pd.Series(out[inverse], index=fit.group_labels, name="logo")
+
+
+_MAX_REFITS = 2000
+
+
+def _logo_refits(fit: Fit) -> pd.Series:
+    """Empirical Bayes: refit without each group and plug in its estimate.
+
+    An EB point estimate has seen every group, so the point itself cannot be
+    reweighted; the honest leave-one-group-out density is
+    p(y_j | eta_hat(y_-j)), one refit per group.
+    """
+    labels = fit.group_labels
+    if labels.size > _MAX_REFITS:
+        raise HierBayesError(
+            f"Leave-one-group-out for empirical Bayes refits once per group; "
+            f"{labels.size} groups is more than {_MAX_REFITS}. Use method='exact', whose "
+            "leave-one-group-out densities are exact without refits."
+        )
+    cols = {k: v for k, v in fit._data_columns().items() if k != "raw"}
+    design, observed = cols[fit.design_name], cols[fit.observed_name]
+    out = np.empty(labels.size)
+    keep = np.ones(labels.size, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HierBayesWarning)
+        for j in range(labels.size):
+            keep[j] = False
+            rest = fit.model.fit(None, group=np.asarray(labels)[keep],
+                                 **{k: v[keep] for k, v in cols.items()})
+            keep[j] = True
+            out[j] = rest.log_predictive_new(**{fit.design_name: float(design[j]),
+                                                fit.observed_name: float(observed[j])})
+    return pd.Series(out, index=labels, name="logo")
 
 
 def log_evidence(fit: Fit) -> float:
@@ -249,6 +284,7 @@ def _bracket(mean: float, sd: float, support: tuple[float, float]) -> tuple[floa
 
 
 _PMF_CELLS = 20_000_000  # components × support points summed directly
+_DROP = 1e-12  # mass of the lightest components left out of count quantiles
 
 
 def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd: float,
@@ -258,13 +294,15 @@ def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd:
     The mixture pmf is summed exactly over 0..k_max, with k_max grown until
     every quantile asked for lies inside (all of 0..trials at most); the
     mass beyond k_max is 1 − the sum, and the upper tail is summed from the
-    top so that it keeps its digits. Very
-    wide supports fall back to bisection on the components' CDFs.
+    top so that it keeps its digits. Wider supports use bisection on the
+    components' exact CDFs. The lightest components, 1e-12 of the mass in
+    all, are left out.
     """
     conj = fit._conj
-    keep = w > 0
+    order = np.argsort(w)
+    keep = np.sort(order[np.cumsum(w[order]) > _DROP])  # CDFs change by < _DROP
     pk = (p[0][keep][:, None], p[1][keep][:, None])
-    wk = w[keep]
+    wk = w[keep] / w[keep].sum()
     cap = design if fit.design_name == "trials" else math.inf
     k_max = min(cap, math.ceil(mean + 20.0 * sd + 10.0))
     while True:
