@@ -169,10 +169,10 @@ def test_report_other_fits(pooling, method, tmp_path):
 def test_report_of_many_groups(tmp_path, monkeypatch):
     import hierbayes.report as report
 
-    monkeypatch.setattr(report, "_SVG_GROUPS", 50)  # the PNG path without a slow fit
-    monkeypatch.setattr(report, "_MAX_ROWS", 40)
+    monkeypatch.setattr(report, "_SVG_GROUPS", 10)  # the PNG path without a slow fit
+    monkeypatch.setattr(report, "_MAX_ROWS", 8)
     rng = np.random.default_rng(3)
-    n = rng.integers(5, 60, 60)
+    n = rng.integers(5, 60, 12)
     fit = hb.BetaBinomial().fit(successes=rng.binomial(n, 0.2), trials=n)
     page = report.render_report(fit, draws=200, prob=0.9)
     srcs = [a["src"] for t, a in _parse(page).tags if t == "img"]
@@ -181,23 +181,23 @@ def test_report_of_many_groups(tmp_path, monkeypatch):
     assert all(base64.b64decode(u.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n" for u in png)
     assert len(srcs) - len(png) == 2  # hyperparameters, predictive checks
     rows = _parse(page).tables["group-table"]
-    assert len(rows) == 41 and "First 40 of 60 rows." in page
+    assert len(rows) == 9 and "First 8 of 12 rows." in page
     assert rows[0][-3:-1] == ["q5", "q95"]  # prob=0.9 is not in model.probs: from summary
 
 
 def test_cli_report(tmp_path):
-    out = tmp_path / "schools.html"
-    assert main(["report", "--dataset", "eight_schools", "-o", str(out), "--title", "T&T",
-                 "--draws", "200"]) == 0
-    page = out.read_text(encoding="utf-8")
-    assert "<title>T&amp;T</title>" in page and "Normal–Normal" in page
     csv = tmp_path / "d.csv"
     pd.DataFrame({"lab": ["a", "b", "c"], "y": [3, 5, 1], "n": [20, 21, 19]}).to_csv(csv)
+    out = tmp_path / "c.html"
     assert main(["report", str(csv), "--group", "lab", "--successes", "y", "--trials", "n",
-                 "--draws", "200", "-o", str(tmp_path / "c.html")]) == 0
-    rows = _parse((tmp_path / "c.html").read_text(encoding="utf-8")).tables["group-table"]
+                 "--title", "T&T", "--draws", "200", "--prob", "0.9", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<title>T&amp;T</title>" in page and "Beta–Binomial" in page
+    rows = _parse(page).tables["group-table"]
     assert [r[0] for r in rows[1:]] == ["a", "b", "c"]
+    assert rows[0][-4:-1] == ["q5", "q50", "q95"]  # the CLI's probs follow --prob
     assert main(["report", str(csv), "--successes", "nope", "-o", str(tmp_path / "x.html")]) == 2
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_fit_report_delegates(tmp_path, monkeypatch):
