@@ -6,7 +6,7 @@ group posterior an exact mixture of conjugate posteriors (see MODEL.md).
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, plots
 from .betabinomial import BetaBinomial
 from .errors import (
     AccuracyWarning,

@@ -485,6 +485,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
       hierbayes fit data.csv --family poisson --counts failures --exposure hours
       hierbayes fit --dataset rats --format json --sort mean
       hierbayes compare data.csv --successes y --trials n
+      hierbayes check --dataset rats
+      hierbayes rank --dataset rats --above 0.2 --fdr 0.1
+      hierbayes predict --dataset rats --design 14
+      hierbayes report --dataset rats -o report.html
       hierbayes datasets
 
     Run 'hierbayes COMMAND --help' for a command's options and examples.
