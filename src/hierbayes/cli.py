@@ -38,12 +38,29 @@ def _read(path: str | None, dataset: str | None) -> pd.DataFrame:
     files = _files(path)
     try:
         frames = [
-            pd.read_parquet(f) if _is_parquet(f) else pd.read_csv(f, sep=None, engine="python")
+            pd.read_parquet(f) if _is_parquet(f) else _read_csv(f)
             for f in files
         ]
     except Exception as exc:  # unreadable file: say so in one line
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    """A CSV with its delimiter sniffed from the first lines (',' if none is found).
+
+    pandas' own sniffing (sep=None) looks at the first line only, so a one-column
+    file lost its header ('Unnamed: 0', 'Unnamed: 1').
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        sample = fh.read(1 << 16)
+    try:
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|: ").delimiter
+    except csv.Error:
+        sep = ","
+    return pd.read_csv(path, sep=sep)
 
 
 _PARQUET = (".parquet", ".pq")
