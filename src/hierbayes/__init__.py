@@ -44,6 +44,7 @@ __all__ = [
     "compare_methods",
     "compare_pooling",
     "datasets",
+    "plots",
 ]
 
 __version__ = "0.1.0"

@@ -300,6 +300,14 @@ class Fit:
                     "which predicts nothing; use partial pooling or a proper pooled_prior.")
         return None
 
+    def _refit_model(self) -> Any:
+        """The specification to refit a subset of the groups with, under the same prior."""
+        return self.model
+
+    def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
+        """Whether a new group's theta has a finite mean and variance (None: unknown)."""
+        return True, True  # bounded theta (Beta–Binomial)
+
     def _evidence_reason(self) -> str | None:
         """Why log p(y) is not defined for this fit's hyperprior, or None."""
         kind = self.model._prior.kind

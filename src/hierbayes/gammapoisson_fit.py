@@ -133,6 +133,43 @@ class GammaPoissonFit(Fit):
         y, t, inverse = self.data.unique_pairs()
         return y.astype(float), t.astype(float), inverse
 
+    def _refit_model(self) -> Any:
+        """The default prior is scaled by the data's geometric-mean exposure t0: a refit
+        of a subset keeps this fit's t0 (as a callable prior), so the prior is the same."""
+        if self.model._prior.kind != "default":
+            return self.model
+        from dataclasses import replace
+
+        from .gammapoisson import log_prior_uv, reference_exposure
+
+        t0 = reference_exposure(self.data)
+        default = self.model._prior
+
+        def log_prior(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+            u, v = np.log(alpha / beta), np.log(alpha)  # |∂(u, v)/∂(alpha, beta)| = 1/(alpha beta)
+            return log_prior_uv(default, u, v, t0) - np.log(alpha) - np.log(beta)
+
+        return replace(self.model, prior=log_prior)
+
+    def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
+        """theta_new ~ Gamma(alpha, beta): E[theta] = E[alpha/beta],
+        E[theta²] = E[alpha(alpha + 1)/beta²]."""
+        if self.model.pooling != "partial" or self.points.grid is None:
+            return True, True  # one Gamma
+        prior = self.model._prior
+        if prior.kind == "callable":
+            return None, None
+        mean_ok, mean_var_ok = moment_exists(prior, "mean")
+        if not mean_ok or not mean_var_ok:
+            return mean_ok, False
+        # E[alpha/beta²] as well: E[alpha]·E[beta^-2], or E[mean²]·E[1/shape]
+        if prior.names == ("alpha", "beta"):
+            extra = prior.has_finite_mean("alpha") and _inverse_moment_finite(
+                prior.dists[1], 2)
+        else:
+            extra = _inverse_moment_finite(prior.dists[1], 1)
+        return True, bool(extra)
+
     def _pooled_prior(self) -> tuple[float, float] | None:
         a0, b0 = self.model.pooled_prior
         return (a0, b0) if b0 > 0 else None  # rate 0: Jeffreys' improper prior

@@ -165,6 +165,17 @@ class NormalNormalFit(Fit):
     def _pooled_prior(self) -> tuple[float, float] | None:
         return None  # flat
 
+    def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
+        """theta_new ~ Normal(mu, tau²): needs E[|mu|] for the mean, E[mu², tau²] for the sd."""
+        if self.model.pooling != "partial" or (self.tau_grid is None
+                                               and self.points.grid is None):
+            return True, True
+        prior, n = self.model._prior, len(self.data)
+        mean_ok = prior.mu_moment(1, n)
+        m2, t2 = prior.mu_moment(2, n), prior.tau_moment(2, n)
+        var_ok = None if m2 is None or t2 is None else (m2 and t2)
+        return mean_ok, var_ok
+
     def _evidence_reason(self) -> str | None:
         prior = self.model._prior
         if prior.base.kind == "callable":

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import logsumexp
 
-from .errors import DataError, HierBayesError, HierBayesWarning, PriorError
+from .errors import AccuracyWarning, DataError, HierBayesError, HierBayesWarning, PriorError
 from .validate import check_positive_int, check_prob
 
 if TYPE_CHECKING:
@@ -90,10 +90,15 @@ def logo(fit: Fit) -> pd.Series:
     with np.errstate(divide="ignore"):
         lw = np.log(fit.points.weight)[:, None]
     out = np.empty(y.size)
+    edge = np.zeros(y.size)
+    shape = _grid_shape(fit)
     for sl in _blocks(lw.size, y.size):
         p = fit._loo_prior(y[sl], d[sl])
         ll = conj.log_marginal(p, y[sl][None, :], d[sl][None, :])
         out[sl] = -logsumexp(lw - ll, axis=0)
+        if shape is not None:  # the leave-one-out posterior's mass on the grid's edges
+            w_loo = np.exp(lw - ll + out[sl][None, :]).reshape(*shape, -1)
+            edge[sl] = _edge_mass(w_loo)
     if np.any(np.isneginf(out)) and fit._pooled_prior() is None and fit.model.pooling != "partial":
         warnings.warn(
             f"{_POOLING_NAMES[fit.model.pooling]} with an improper prior has no predictive "
@@ -103,10 +108,72 @@ def logo(fit: Fit) -> pd.Series:
             stacklevel=3,
         )
         out = np.where(np.isneginf(out), np.nan, out)
-    return pd.Series(out[inverse], index=fit.group_labels, name="logo")
+    out = out[inverse]
+    poor = np.flatnonzero(edge[inverse] > 0.1 * fit.model.tol)
+    if poor.size:
+        _refit_poorly_covered(fit, out, poor, edge[inverse])
+    return pd.Series(out, index=fit.group_labels, name="logo")
+
+
+def _refit_poorly_covered(fit: Fit, out: np.ndarray, poor: np.ndarray, edge: np.ndarray) -> None:
+    """Groups whose leave-one-out posterior reaches the grid's edges: refit without them.
+
+    An outlying group pulls the posterior; without it the posterior can move
+    beyond the region the full posterior's grid covers (the reweighted mass
+    on the grid's edge shows it). Those groups get an exact refit with the
+    same prior; groups with the same data share it.
+    """
+    labels = fit.group_labels
+    cols = {k: v for k, v in fit._data_columns().items() if k != "raw"}
+    done: dict[tuple[float, float], float] = {}
+    design, observed = cols[fit.design_name], cols[fit.observed_name]
+    if poor.size > _MAX_REFITS // 10:
+        warnings.warn(
+            f"{poor.size} groups' leave-one-out posteriors reach the edge of the quadrature "
+            f"grid (mass up to {edge.max():.1g}); their log predictive densities carry that "
+            "relative error. Refit with a smaller tol for more accuracy.",
+            AccuracyWarning, stacklevel=4)
+        return
+    model = fit._refit_model()
+    for j in poor:
+        key = (float(design[j]), float(observed[j]))
+        if key not in done:
+            keep = np.ones(labels.size, dtype=bool)
+            keep[j] = False
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", HierBayesWarning)
+                    rest = model.fit(None, group=np.asarray(labels)[keep],
+                                     **{k: v[keep] for k, v in cols.items()})
+                done[key] = rest.log_predictive_new(**{fit.design_name: key[0],
+                                                       fit.observed_name: key[1]})
+            except HierBayesError as exc:
+                warnings.warn(
+                    f"The leave-one-out posterior without group {labels[j]!r} reaches the "
+                    f"grid's edge (mass {edge[j]:.1g}) and a refit failed ({exc}); its log "
+                    "predictive density carries that relative error.",
+                    AccuracyWarning, stacklevel=4)
+                done[key] = out[j]
+        out[j] = done[key]
 
 
 _MAX_REFITS = 2000
+
+
+def _grid_shape(fit: Fit) -> tuple[int, ...] | None:
+    """Shape of the quadrature grid the points come from (None for a single point)."""
+    if fit.points.grid is not None:
+        return tuple(fit.points.grid.weight.shape)
+    tau_grid = getattr(fit, "tau_grid", None)
+    return None if tau_grid is None else (tau_grid.weight.size,)
+
+
+def _edge_mass(w: np.ndarray) -> np.ndarray:
+    """Largest mass on one edge of a 1-D or 2-D grid of weights (last axis: problems)."""
+    if w.ndim == 2:
+        return np.maximum(w[0], w[-1])
+    return np.max(np.stack([w[0].sum(0), w[-1].sum(0), w[:, 0].sum(0), w[:, -1].sum(0)]),
+                  axis=0)
 
 
 def _logo_refits(fit: Fit) -> pd.Series:
@@ -334,7 +401,15 @@ def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd:
 
 def predict_new(fit: Fit, design: float | None, observed: float | None,
                 prob: float = 0.95) -> pd.DataFrame:
-    """Posterior predictive of theta and y for a new group (see :meth:`Fit.predict_new`)."""
+    """Posterior predictive of theta and y for a new group (see :meth:`Fit.predict_new`).
+
+    Without the new group's data, theta_new follows the population
+    distribution averaged over the hyperposterior, whose mean or variance
+    need not exist (Gamma–Poisson under the default prior: E[theta_new²] =
+    ∞); such a moment is reported as inf (NaN where it is not established),
+    never as a number that depends on where the grid was cut. Quantiles
+    always exist.
+    """
     prob = check_prob("prob", prob)
     conj = fit._conj
     p, w, _ = _mixture_new(fit, np.nan if design is None else design, observed)
@@ -364,7 +439,23 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
                 return 1.0 - c if upper else c
 
             rows["y"] = row(conj.y_moments(p, design), y_cdf, conj.support)
+    if observed is None:  # moments of the population distribution may not exist
+        mean_ok, var_ok = fit._new_moments_exist()
+        for r in rows.values():
+            r[0], r[1] = _honest(r[0], r[1], mean_ok, var_ok)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", "lower", "upper"])
+
+
+def _honest(mean: float, sd: float, mean_ok: bool | None, var_ok: bool | None
+            ) -> tuple[float, float]:
+    """A mean / sd that does not exist as inf, one not established as NaN (as fit.hyper)."""
+    if mean_ok is None:
+        return math.nan, math.nan
+    if not mean_ok:
+        return math.inf, math.nan
+    if var_ok is None:
+        return mean, math.nan
+    return mean, (sd if var_ok else math.inf)
 
 
 def log_predictive_new(fit: Fit, design: float, observed: float) -> float:
