@@ -519,3 +519,12 @@ def test_new_group_with_huge_trials_is_fast_and_consistent(rats_fit):
     theta = big.loc["theta"]
     assert big.loc["y", "lower"] == pytest.approx(1e9 * theta["lower"], rel=1e-3)
     assert big.loc["y", "upper"] == pytest.approx(1e9 * theta["upper"], rel=1e-3)
+
+
+def test_new_group_data_beyond_the_grid_warns(rats_fit, monkeypatch):
+    """The warning path (data of a new group moving the posterior to the grid's edge)."""
+    from hierbayes import predictive
+
+    monkeypatch.setattr(predictive, "_edge_mass", lambda w: np.full(w.shape[-1], 1e-3))
+    with pytest.warns(hb.AccuracyWarning, match="edge of the quadrature grid"):
+        rats_fit.predict_new(trials=14, successes=4)

@@ -305,7 +305,17 @@ def _mixture_new(fit: Fit, design: float, observed: float | None):
     with np.errstate(divide="ignore"):
         lw = np.log(w) + ll
     log_pred = float(logsumexp(lw))
-    return conj.update(p, observed, design), np.exp(lw - log_pred), log_pred
+    w_new = np.exp(lw - log_pred)
+    shape = _grid_shape(fit)
+    if shape is not None:
+        edge = float(_edge_mass(w_new.reshape(*shape, 1))[0])
+        if edge > 0.1 * fit.model.tol:
+            warnings.warn(
+                f"The new group's data move the posterior to the edge of the quadrature grid "
+                f"(mass {edge:.1g} there): results carry about that relative error. For "
+                "full accuracy fit the data with the new group included.",
+                AccuracyWarning, stacklevel=4)
+    return conj.update(p, observed, design), w_new, log_pred
 
 
 def _mixture_quantile(cdf: Callable[[float, bool], float], q: float, lo: float, hi: float,
