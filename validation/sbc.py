@@ -40,6 +40,77 @@ Threshold (documented, used by tests/test_sbc.py): calibration is rejected
 when a p-value falls below 0.001, or a coverage is more than 4 standard
 errors from its nominal value. Everything is seeded: the same command gives
 the same table whatever the number of workers.
+
+Priors: Beta–Binomial mu ~ Beta(2, 2), kappa ~ LogNormal(log 20, 1);
+Normal–Normal mu ~ Normal(0, 5), tau ~ HalfNormal(5) (the 1-D path);
+Gamma–Poisson mean ~ LogNormal(0, 1), shape ~ LogNormal(log 5, 1). Settings:
+J = 5 ("few") or 40 ("many") groups; "small" groups have 2-10 trials,
+standard errors 5-15 or exposures 0.2-2, "large" ones 100-400 trials,
+standard errors 0.5-2 or exposures 50-200.
+
+Results of the full run (``python validation/sbc.py``, seed 20181102, 500
+replications, L = 99, 20 bins; 42 minutes of 2 shared cores; the Gamma–Poisson
+rows from ``--family poisson``, which gives the same rows)::
+
+    setting                parameter     reps   chi2 p     KS p  cov50  cov90   se90    (n)  ok
+    -------------------------------------------------------------------------------------------
+    binomial/few-small     theta[0]       500    0.892    0.725  0.506  0.908  0.013    500  yes
+    binomial/few-small     mu             500    0.512    0.935  0.560  0.930  0.030    100  yes
+    binomial/few-small     kappa          500    0.280    0.462  0.500  0.890  0.030    100  yes
+    binomial/few-small     theta[all]    2500        –        –  0.507  0.908  0.007   2500  yes
+    binomial/few-large     theta[0]       500    0.684    0.809  0.492  0.900  0.013    500  yes
+    binomial/few-large     mu             500    0.598    0.506  0.520  0.910  0.030    100  yes
+    binomial/few-large     kappa          500    0.793    0.548  0.430  0.890  0.030    100  yes
+    binomial/few-large     theta[all]    2500        –        –  0.490  0.899  0.006   2500  yes
+    binomial/many-small    theta[0]       500    0.409    0.689  0.532  0.886  0.013    500  yes
+    binomial/many-small    mu             500    0.305    0.557  0.490  0.870  0.030    100  yes
+    binomial/many-small    kappa          500    0.788    0.437  0.520  0.920  0.030    100  yes
+    binomial/many-small    theta[all]   20000        –        –  0.498  0.899  0.004  20000  yes
+    binomial/many-large    theta[0]       500    0.820    0.779  0.508  0.886  0.013    500  yes
+    binomial/many-large    mu             500    0.313    0.305  0.580  0.930  0.030    100  yes
+    binomial/many-large    kappa          500    0.917    0.879  0.500  0.930  0.030    100  yes
+    binomial/many-large    theta[all]   20000        –        –  0.499  0.897  0.002  20000  yes
+    normal/few-small       theta[0]       500    0.280    0.063  0.458  0.908  0.013    500  yes
+    normal/few-small       mu             500    0.343    0.235  0.480  0.940  0.030    100  yes
+    normal/few-small       tau            500    0.710    0.789  0.500  0.890  0.030    100  yes
+    normal/few-small       theta[all]    2500        –        –  0.477  0.902  0.007   2500  yes
+    normal/few-large       theta[0]       500    0.620    0.831  0.534  0.896  0.013    500  yes
+    normal/few-large       mu             500    0.097    0.198  0.560  0.950  0.030    100  yes
+    normal/few-large       tau            500    0.560    0.390  0.530  0.940  0.030    100  yes
+    normal/few-large       theta[all]    2500        –        –  0.510  0.898  0.006   2500  yes
+    normal/many-small      theta[0]       500    0.802    0.995  0.494  0.912  0.013    500  yes
+    normal/many-small      mu             500    0.257    0.828  0.490  0.870  0.030    100  yes
+    normal/many-small      tau            500    0.614    0.652  0.470  0.920  0.030    100  yes
+    normal/many-small      theta[all]   20000        –        –  0.490  0.899  0.005  20000  yes
+    normal/many-large      theta[0]       500    0.030    0.485  0.504  0.894  0.013    500  yes
+    normal/many-large      mu             500    0.209    0.630  0.450  0.900  0.030    100  yes
+    normal/many-large      tau            500    0.465    0.245  0.450  0.900  0.030    100  yes
+    normal/many-large      theta[all]   20000        –        –  0.507  0.898  0.003  20000  yes
+    poisson/few-small      theta[0]       500    0.165    0.443  0.508  0.916  0.013    500  yes
+    poisson/few-small      mean           500    0.679    0.258  0.510  0.930  0.030    100  yes
+    poisson/few-small      alpha          500    0.647    0.766  0.470  0.890  0.030    100  yes
+    poisson/few-small      theta[all]    2500        –        –  0.509  0.906  0.007   2500  yes
+    poisson/few-large      theta[0]       500    0.137    0.184  0.496  0.910  0.013    500  yes
+    poisson/few-large      mean           500    0.454    0.857  0.490  0.880  0.030    100  yes
+    poisson/few-large      alpha          500    0.598    0.809  0.480  0.870  0.030    100  yes
+    poisson/few-large      theta[all]    2500        –        –  0.486  0.902  0.006   2500  yes
+    poisson/many-small     theta[0]       500    0.699    0.479  0.518  0.940  0.013    500  yes
+    poisson/many-small     mean           500    0.953    0.965  0.580  0.930  0.030    100  yes
+    poisson/many-small     alpha          500    0.229    0.853  0.570  0.930  0.030    100  yes
+    poisson/many-small     theta[all]   20000        –        –  0.501  0.903  0.004  20000  yes
+    poisson/many-large     theta[0]       500    0.000    0.109  0.486  0.882  0.013    500  NO
+    poisson/many-large     mean           500    0.630    0.497  0.450  0.870  0.030    100  yes
+    poisson/many-large     alpha          500    0.305    0.430  0.440  0.960  0.030    100  yes
+    poisson/many-large     theta[all]   20000        –        –  0.499  0.900  0.002  20000  yes
+
+One of the 72 rank tests rejects at 0.001: the chi-square of theta[0] in
+poisson/many-large (p < 0.0005), with its KS p = 0.11, coverage 0.486/0.882
+and the 20 000 pooled ranks of all its groups at coverage 0.499/0.900; its
+histogram has no systematic shape (two high bins, one low). With 72 tests at
+0.001 one rejection has a 7% chance under calibration. A rerun of that
+setting at another seed (777, 300 replications) gives chi-square p = 0.93,
+0.60 and 0.39 for theta[0], theta[1] and theta[2], KS p = 0.59, coverage
+0.527/0.880 (theta[0]) and 0.496/0.894 (all 12 000).
 """
 
 from __future__ import annotations
