@@ -528,3 +528,33 @@ def test_new_group_data_beyond_the_grid_warns(rats_fit, monkeypatch):
     monkeypatch.setattr(predictive, "_edge_mass", lambda w: np.full(w.shape[-1], 1e-3))
     with pytest.warns(hb.AccuracyWarning, match="edge of the quadrature grid"):
         rats_fit.predict_new(trials=14, successes=4)
+
+
+def test_logo_three_groups_heavy_tail_against_dblquad():
+    """Three groups under the default prior: the posterior tail in kappa^(-1/2) is heavy
+    (∝ t^-6, and t^-4 without a group), the refits without a group reach alpha that
+    underflows to 0. Against dblquad in (mu, t = kappa^(-1/2)), where the prior is flat,
+    with the tail t > 50 mapped to s = 1/t."""
+    y, n = np.array([3, 5, 1]), np.array([20, 21, 19])
+    lp = hb.BetaBinomial().fit(successes=y, trials=n).logo().to_numpy()
+    log_choose = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
+
+    def integral(idx):
+        def f(t, mu):
+            k = t**-2
+            a, b = mu * k, (1 - mu) * k
+            return math.exp(float(np.sum(log_choose[idx] + betaln(a + y[idx], b + n[idx] - y[idx])
+                                         - betaln(a, b))) + 20)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", integrate.IntegrationWarning)
+            v = sum(integrate.dblquad(f, 0, 1, lo, hi, epsabs=0, epsrel=1e-10)[0]
+                    for lo, hi in [(1e-9, 0.5), (0.5, 3), (3, 50)])
+            v += integrate.dblquad(lambda s, mu: f(1 / s, mu) / s**2, 1e-9, 1, 1e-12, 1 / 50,
+                                   epsabs=0, epsrel=1e-9)[0]
+        return v
+
+    full = integral(np.arange(3))
+    for j in (0, 2):
+        rest = integral(np.array([i for i in range(3) if i != j]))
+        assert lp[j] == pytest.approx(math.log(full / rest), abs=1e-7)

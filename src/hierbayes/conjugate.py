@@ -113,9 +113,11 @@ class _Beta(Conjugate):
         return p[0] - y, p[1] - (d - y)
 
     def log_marginal(self, p, y, d):
-        a, b = p
+        a0, b0 = (np.asarray(x, float) for x in p)
         y, d = np.asarray(y, float), np.asarray(d, float)
         m = d - y
+        # a or b that underflowed to 0 (far grid points): Beta(0, b) is a point mass at 0
+        a, b = np.where(a0 > 0, a0, 1.0), np.where(b0 > 0, b0, 1.0)
         log_choose = gammaln(d + 1.0) - gammaln(y + 1.0) - gammaln(m + 1.0)
         # log B(a + y, b + m) − log B(a, b) = D(a, y) + D(b, m) − D(a + b, d)
         #   + y log(a/(a+b)) + m log(b/(a+b)): no cancellation for huge a + b
@@ -123,9 +125,13 @@ class _Beta(Conjugate):
             kappa = a + b
             lmu = np.where(y > 0, y * (np.log(a) - np.log(kappa)), 0.0)
             lnu = np.where(m > 0, m * (np.log(b) - np.log(kappa)), 0.0)
-        return (log_choose + log_scaled_rising(*np.broadcast_arrays(a, y))
-                + log_scaled_rising(*np.broadcast_arrays(b, m))
-                - log_scaled_rising(*np.broadcast_arrays(kappa, d)) + lmu + lnu)
+        out = (log_choose + log_scaled_rising(*np.broadcast_arrays(a, y))
+               + log_scaled_rising(*np.broadcast_arrays(b, m))
+               - log_scaled_rising(*np.broadcast_arrays(kappa, d)) + lmu + lnu)
+        at_zero = np.where(y == 0, 0.0, -np.inf)
+        at_one = np.where(m == 0, 0.0, -np.inf)
+        out = np.where(a0 > 0, out, np.where(b0 > 0, at_zero, np.maximum(at_zero, at_one)))
+        return np.where((b0 > 0) | (a0 == 0), out, at_one)
 
     def theta_tail(self, p, x, upper):
         return betaincc(p[0], p[1], x) if upper else betainc(p[0], p[1], x)
@@ -202,13 +208,15 @@ class _Gamma(Conjugate):
         return p[0] - y, p[1] - d
 
     def log_marginal(self, p, y, d):
-        a, b = p
+        a0, b = (np.asarray(x, float) for x in p)
         y, d = np.asarray(y, float), np.asarray(d, float)
+        a = np.where(a0 > 0, a0, 1.0)  # a shape that underflowed: a point mass at 0
         with np.errstate(divide="ignore", invalid="ignore"):
             # Γ(y+a)/(Γ(a) y!) (b/(b+t))^a (t/(b+t))^y; b = 0 (an improper prior) gives 0
             log_q = np.where(y > 0, y * (np.log(d) - np.log(b + d)), 0.0)
             out = _log_rising(a, y) - gammaln(y + 1.0) - a * np.log1p(d / b) + log_q
-        return np.where(np.asarray(b) > 0, out, -np.inf)
+        out = np.where(a0 > 0, out, np.where(y == 0, 0.0, -np.inf))
+        return np.where(b > 0, out, -np.inf)
 
     def theta_tail(self, p, x, upper):
         return gammaincc(p[0], p[1] * x) if upper else gammainc(p[0], p[1] * x)
