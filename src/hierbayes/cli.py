@@ -459,6 +459,21 @@ def _with_columns(f):
     return f
 
 
+def _data_options(f):
+    """DATA, --dataset and the column options of every command that reads data."""
+    f = _with_columns(f)
+    f = click.option("--dataset", help="Use a bundled data set instead of a file.")(f)
+    return click.argument("data", required=False)(f)
+
+
+_pooling_option = click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
+                               default="partial", show_default=True)
+_method_option = click.option("--method", type=click.Choice(["exact", "eb"]), default="exact",
+                              show_default=True, help="Exact full Bayes, or empirical Bayes.")
+_prob_option = click.option("--prob", type=float, default=0.95, show_default=True,
+                            help="Mass of the equal-tailed intervals.")
+
+
 def _model_class(family: str | None, dataset: str | None) -> tuple[type, dict[str, Any]]:
     if family is None:
         family = "binomial"
@@ -546,15 +561,10 @@ Examples:
 
 
 @cli.command(epilog=FIT_EPILOG)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
-@click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
-              default="partial", show_default=True)
-@click.option("--method", type=click.Choice(["exact", "eb"]), default="exact", show_default=True,
-              help="Exact full Bayes, or empirical Bayes.")
-@click.option("--prob", type=float, default=0.95, show_default=True,
-              help="Mass of the equal-tailed intervals.")
+@_data_options
+@_pooling_option
+@_method_option
+@_prob_option
 @click.option("--engine", type=click.Choice(["auto", "pandas", "dask"]), default="auto",
               show_default=True, help="Read and reduce the data in memory (pandas) or with "
               "Dask; auto picks Dask for a glob, a directory or a file above 1/4 of memory.")
@@ -663,11 +673,8 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
 
 
 @cli.command(epilog=COMPARE_EPILOG)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
-@click.option("--prob", type=float, default=0.95, show_default=True,
-              help="Mass of the equal-tailed intervals.")
+@_data_options
+@_prob_option
 @_output_options(tables=("elpd", "pooling"))
 def compare(data, dataset, family, group, prob, fmt, output, table, sort, descending,
             **given) -> None:
@@ -711,11 +718,8 @@ variance. p_value is P(T(y_rep) >= T(y) | y), p_value_le is P(T(y_rep) <= T(y) |
 
 
 @cli.command(epilog=CHECK_EPILOG)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
-@click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
-              default="partial", show_default=True)
+@_data_options
+@_pooling_option
 @click.option("--draws", type=int, default=4000, show_default=True,
               help="Replicated data sets.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -755,9 +759,7 @@ pep (the posterior error probability), qvalue and flagged (qvalue <= --fdr).
 
 
 @cli.command(epilog=RANK_EPILOG)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
+@_data_options
 @click.option("--draws", type=int, default=4000, show_default=True,
               help="Joint posterior draws for the ranks.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -815,15 +817,12 @@ posterior of a group added with its data and log p(observed | data).
 
 
 @cli.command(epilog=PREDICT_EPILOG)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
+@_data_options
 @click.option("--design", type=float, default=None,
               help="The new group's trials, exposure or std_error.")
 @click.option("--observed", type=float, default=None,
               help="The new group's successes, counts or estimate.")
-@click.option("--prob", type=float, default=0.95, show_default=True,
-              help="Mass of the equal-tailed intervals.")
+@_prob_option
 @_output_options(sort=False)
 def predict(data, dataset, family, group, design, observed, prob, fmt, output,
             **given) -> None:
@@ -859,15 +858,10 @@ Examples:
   hierbayes report data.csv --successes y --trials n --group lab -o report.html
   hierbayes report data.csv --family poisson --counts failures --exposure hours
 """)
-@click.argument("data", required=False)
-@click.option("--dataset", help="Use a bundled data set instead of a file.")
-@_with_columns
-@click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
-              default="partial", show_default=True)
-@click.option("--method", type=click.Choice(["exact", "eb"]), default="exact", show_default=True,
-              help="Exact full Bayes, or empirical Bayes.")
-@click.option("--prob", type=float, default=0.95, show_default=True,
-              help="Mass of the equal-tailed intervals.")
+@_data_options
+@_pooling_option
+@_method_option
+@_prob_option
 @click.option("--output", "-o", default="report.html", show_default=True,
               help="The HTML file to write.")
 @click.option("--title", default=None, help="Page title (default: family and number of groups).")
