@@ -558,3 +558,28 @@ def test_logo_three_groups_heavy_tail_against_dblquad():
     for j in (0, 2):
         rest = integral(np.array([i for i in range(3) if i != j]))
         assert lp[j] == pytest.approx(math.log(full / rest), abs=1e-7)
+
+
+def test_prob_best_exact_against_draws_and_sums():
+    pumps = hb.datasets.load("pumps")
+    fit = GammaPoisson().fit(pumps)
+    for descending in (True, False):
+        exact = fit.prob_best(descending=descending)
+        assert exact.sum() == pytest.approx(1.0, abs=1e-10)
+        r = fit.ranks(draws=100_000, seed=3, descending=descending)
+        se = np.sqrt(np.maximum(exact * (1 - exact), 1e-6) / 100_000)
+        assert np.all(np.abs(r["p_best"] - exact) < 4.5 * se)
+    none = hb.BetaBinomial(pooling="none").fit(successes=[2, 5, 9, 5], trials=[20, 20, 25, 20])
+    p = none.prob_best()
+    assert p.sum() == pytest.approx(1.0, abs=1e-10) and p.iloc[1] == p.iloc[3]
+    # independent Betas under no pooling: one 1-D quad
+    a, b = np.array([3, 6, 10, 6]), np.array([19, 16, 17, 16])
+    val = integrate.quad(lambda x: stats.beta.pdf(x, a[2], b[2]) * np.prod(
+        stats.beta.cdf(x, np.delete(a, 2), np.delete(b, 2))), 0, 1, epsabs=1e-13)[0]
+    assert p.iloc[2] == pytest.approx(val, abs=1e-9)
+    nn = NormalNormal().fit(hb.datasets.load("eight_schools")).prob_best()
+    assert nn.sum() == pytest.approx(1.0)
+    with pytest.raises(hb.HierBayesError, match="no group is best"):
+        hb.BetaBinomial(pooling="complete").fit(pumps.rename(
+            columns={"counts": "successes", "exposure": "trials"}).assign(
+            trials=lambda d: d.successes + 10)).prob_best()

@@ -73,8 +73,12 @@ def test_bb_current_experiment(rats, yn):
 
 
 def test_bb_prob_best_against_exact(rats, yn):
-    r = hb.BetaBinomial().fit(rats).ranks(draws=20_000, seed=5)
+    fit = hb.BetaBinomial().fit(rats)
+    r = fit.ranks(draws=20_000, seed=5)
     exact = oracle.bb_prob_best(*yn)
+    mine = fit.prob_best().to_numpy()  # the library's own exact quadrature
+    assert np.allclose(mine, exact, rtol=1e-7, atol=1e-10)
+    assert mine.sum() == pytest.approx(1.0, abs=1e-10)
     se = np.sqrt(np.maximum(exact * (1 - exact), 1e-6) / 20_000)
     assert np.all(np.abs(r["p_best"].to_numpy() - exact) < 4.5 * se)
 

@@ -22,7 +22,7 @@ from .validate import check_choice, check_positive_int, check_prob
 if TYPE_CHECKING:
     from .fit import Fit
 
-__all__ = ["difference", "flag", "rank_table", "tail_probability"]
+__all__ = ["difference", "flag", "prob_best", "rank_table", "tail_probability"]
 
 _CHUNK = 2_000_000
 
@@ -160,3 +160,77 @@ def difference(fit: Fit, a: Any, b: Any, prob: float = 0.95, ratio: bool = False
         "p_greater": p,
         "mc_se": math.sqrt(p * (1.0 - p) / x.size),
     }, name=f"theta[{a}] {'/' if ratio else '-'} theta[{b}]")
+
+
+def prob_best(fit: Fit, descending: bool = True) -> pd.Series | None:
+    """P(theta_j is the largest (smallest) of all) exactly, where the thetas are
+    conditionally independent given the hyperparameters (Beta–Binomial, Gamma–Poisson).
+
+    On each hyperparameter point, P_j = ∫ f_j(x) ∏_{i≠j} F_i(x) dx by the trapezoid
+    rule in the log-odds (Beta) or log (Gamma) of theta, where each integrand is
+    smooth and decays exponentially, over the range where every F_i exceeds 1e-15
+    (below it the product is negligible), with a spacing of a 30th of the
+    narrowest group's sd there; then mixed over the points (the lightest 1e-12 of
+    the mass dropped). Groups with equal data share a probability. None for the
+    Normal–Normal family (the thetas share mu) and complete pooling (all equal).
+    """
+    from scipy.special import (
+        betainc,
+        betaincinv,
+        betaln,
+        gammainc,
+        gammaincc,
+        gammaincinv,
+        gammaln,
+    )
+
+    from .conjugate import BETA, GAMMA
+
+    conj = fit._conj
+    if conj not in (BETA, GAMMA) or fit.model.pooling == "complete":
+        return None
+    y, d, inverse = fit._patterns()
+    count = np.bincount(inverse, minlength=y.size).astype(float)
+    params, w = fit.points.compressed(1e-12)
+    beta_family = conj is BETA
+    out = np.zeros(y.size)
+    for a, b, wk in zip(params["alpha"], params["beta"], w / w.sum(), strict=True):
+        A, B = conj.update((np.float64(a), np.float64(b)), y, d)
+        if beta_family:
+            if not descending:  # the smallest theta is the largest 1 − theta
+                A, B = B, A
+            lo, hi = betaincinv(A, B, 1e-15), betaincinv(A, B, 1.0 - 1e-15)
+            lo, hi = np.clip(lo, 1e-300, 1.0 - 1e-16), np.clip(hi, 1e-300, 1.0 - 1e-16)
+            zlo, zhi = np.log(lo) - np.log1p(-lo), np.log(hi) - np.log1p(-hi)
+            m = A / (A + B)
+            sd = np.sqrt(m * (1 - m) / (A + B + 1.0)) / (m * (1 - m))  # in log-odds
+        else:
+            lo = np.maximum(gammaincinv(A, 1e-15) / B, 1e-300)
+            hi = np.maximum(gammaincinv(A, 1.0 - 1e-15) / B, 1e-300)
+            if descending:
+                zlo, zhi = np.log(lo), np.log(hi)
+            else:
+                zlo, zhi = -np.log(hi), -np.log(lo)  # z = −log theta
+            sd = 1.0 / np.sqrt(A)
+        start = float(np.max(zlo))  # below, some F_i < 1e-15
+        stop = float(np.max(zhi))
+        if not stop > start:
+            continue
+        h = max(min(float(np.min(sd)) / 8.0, (stop - start) / 100.0), (stop - start) / 5000)
+        z = np.linspace(start, stop, math.ceil((stop - start) / h) + 1)
+        h = z[1] - z[0]
+        if beta_family:
+            x = 1.0 / (1.0 + np.exp(-z))
+            log_dens = (A[:, None] * np.log(x)[None, :] + B[:, None] * np.log1p(-x)[None, :]
+                        - betaln(A, B)[:, None])
+            cdf = betainc(A[:, None], B[:, None], x[None, :])
+        else:
+            x = np.exp(z if descending else -z)
+            bx = B[:, None] * x[None, :]
+            log_dens = A[:, None] * np.log(bx) - bx - gammaln(A)[:, None]
+            cdf = gammainc(A[:, None], bx) if descending else gammaincc(A[:, None], bx)
+        with np.errstate(divide="ignore"):
+            log_cdf = np.maximum(np.log(cdf), -1e5)  # F ≈ 0 there: the product is 0 anyway
+        total = count @ log_cdf
+        out += wk * h * np.exp(log_dens + total[None, :] - log_cdf).sum(axis=1)
+    return pd.Series(out[inverse], index=fit.group_labels, name="p_best")
