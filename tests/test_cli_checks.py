@@ -73,3 +73,12 @@ def test_predict_new_group(capsys):
     assert "exceeds" in capsys.readouterr().err
     assert main(["predict", "--dataset", "eight_schools", "--design", "10"]) == 0
     assert "A new group" in capsys.readouterr().out
+
+
+def test_rank_exact_best(capsys):
+    doc = _json(capsys, ["rank", "--dataset", "pumps", "--exact-best", "--draws", "200"])
+    fit = GammaPoisson().fit(hb.datasets.load("pumps"))
+    exact = fit.prob_best()
+    got = {str(r["group"]): r["p_best"] for r in doc["ranks"]}
+    assert got["10"] == pytest.approx(exact.loc[10], rel=1e-12)
+    assert "mc_se_best" not in doc["ranks"][0]

@@ -772,9 +772,11 @@ pep (the posterior error probability), qvalue and flagged (qvalue <= --fdr).
 @click.option("--below", type=float, default=None, help="Flag groups with theta below this.")
 @click.option("--fdr", type=float, default=0.05, show_default=True,
               help="False discovery rate for --above / --below.")
+@click.option("--exact-best", is_flag=True,
+              help="p_best by exact quadrature (binomial, poisson; seconds) instead of draws.")
 @_output_options(sort=False)
 def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above, below,
-         fdr, fmt, output, **given) -> None:
+         fdr, exact_best, fmt, output, **given) -> None:
     """League table: each group's posterior rank, P(best), P(top k), and FDR flags.
 
     Groups are listed by mean rank.
@@ -787,6 +789,9 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     result = model.fit(_read(data, dataset), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
     table.insert(0, "mean", result.moments["mean"])
+    if exact_best:
+        table["p_best"] = result.prob_best(descending=not ascending)
+        table = table.drop(columns="mc_se_best")
     if above is not None or below is not None:
         flags = result.flag(above if above is not None else below, fdr=fdr,
                             direction="greater" if above is not None else "less")
