@@ -583,3 +583,13 @@ def test_prob_best_exact_against_draws_and_sums():
         hb.BetaBinomial(pooling="complete").fit(pumps.rename(
             columns={"counts": "successes", "exposure": "trials"}).assign(
             trials=lambda d: d.successes + 10)).prob_best()
+
+
+def test_logo_many_groups_beyond_the_grid_warn_instead_of_refitting(rats_fit, monkeypatch):
+    from hierbayes import predictive
+
+    monkeypatch.setattr(predictive, "_edge_mass", lambda w: np.full(w.shape[-1], 1e-3))
+    monkeypatch.setattr(predictive, "_MAX_REFITS", 10)
+    with pytest.warns(hb.AccuracyWarning, match="reach the edge of the quadrature grid"):
+        lp = rats_fit.logo()
+    assert np.isfinite(lp).all()

@@ -127,7 +127,8 @@ def _refit_poorly_covered(fit: Fit, out: np.ndarray, poor: np.ndarray, edge: np.
     cols = {k: v for k, v in fit._data_columns().items() if k != "raw"}
     done: dict[tuple[float, float], float] = {}
     design, observed = cols[fit.design_name], cols[fit.observed_name]
-    if poor.size > _MAX_REFITS // 10:
+    patterns = {(float(design[j]), float(observed[j])) for j in poor}
+    if len(patterns) > _MAX_REFITS // 10:
         warnings.warn(
             f"{poor.size} groups' leave-one-out posteriors reach the edge of the quadrature "
             f"grid (mass up to {edge.max():.1g}); their log predictive densities carry that "
