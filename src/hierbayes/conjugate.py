@@ -75,14 +75,6 @@ class Conjugate:
         """Mean and variance of theta."""
         raise NotImplementedError
 
-    def theta_ppf(self, p: Params, q: float) -> np.ndarray:
-        """Quantile of theta (each component), to bracket mixture quantiles."""
-        raise NotImplementedError
-
-    def y_ppf(self, p: Params, q: float, d: np.ndarray) -> np.ndarray:
-        """Quantile of new data with design ``d`` (each component)."""
-        raise NotImplementedError
-
     def y_moments(self, p: Params, d: np.ndarray) -> Params:
         """Mean and variance of new data with design ``d``."""
         raise NotImplementedError
@@ -189,15 +181,9 @@ class _Beta(Conjugate):
             out[near_normal] = np.sum(wx * betaincc(ka, kb, x), axis=1)
         return np.clip(out, 0.0, 1.0)
 
-    def theta_ppf(self, p, q):
-        return stats.beta.ppf(q, p[0], p[1])
-
     @staticmethod
     def _log_ratio(a, b, k, d):  # log P(k+1)/P(k), k < d
         return np.log((d - k) / (k + 1.0)) + np.log((a + k) / (b + d - k - 1.0))
-
-    def y_ppf(self, p, q, d):
-        return stats.betabinom.ppf(q, d, p[0], p[1])
 
 
 class _Gamma(Conjugate):
@@ -234,16 +220,9 @@ class _Gamma(Conjugate):
         a, b = p
         return stats.nbinom.cdf(k, a, b / (b + d))
 
-    def theta_ppf(self, p, q):
-        return stats.gamma.ppf(q, p[0], scale=1.0 / p[1])
-
     @staticmethod
     def _log_ratio(a, b, k, d):  # log P(k+1)/P(k)
         return np.log((a + k) / (k + 1.0)) + (np.log(d) - np.log(b + d))
-
-    def y_ppf(self, p, q, d):
-        a, b = p
-        return stats.nbinom.ppf(q, a, b / (b + d))
 
 
 class _Normal(Conjugate):
@@ -285,13 +264,6 @@ class _Normal(Conjugate):
     def y_cdf(self, p, k, d):
         m, v = self.y_moments(p, d)
         return ndtr((k - m) / np.sqrt(v))
-
-    def theta_ppf(self, p, q):
-        return stats.norm.ppf(q, p[0], np.sqrt(p[1]))
-
-    def y_ppf(self, p, q, d):
-        m, v = self.y_moments(p, d)
-        return stats.norm.ppf(q, m, np.sqrt(v))
 
 
 BETA = _Beta("Beta–Binomial", discrete=True, support=(0.0, 1.0))

@@ -216,26 +216,20 @@ def log_evidence(fit: Fit) -> float:
     the pooled prior.
     """
     model = fit.model
-    y, d, inverse = fit._patterns()
-    count = np.bincount(inverse, minlength=y.size).astype(float)
-    conj = fit._conj
-    if model.pooling == "none":
+    if model.pooling in ("none", "complete"):
         p0 = fit._pooled_prior()
         if p0 is None:
             raise PriorError(
-                "No evidence under no pooling with an improper prior on each theta "
-                "(its marginal likelihood is not a probability): set a proper pooled_prior."
+                f"No evidence under {_POOLING_NAMES[model.pooling].lower()} with an improper "
+                "prior on theta (its marginal likelihood is not a probability): set a proper "
+                "pooled_prior."
             )
-        ll = conj.log_marginal((np.float64(p0[0]), np.float64(p0[1])), y, d)
-        return float(count @ ll)
-    if model.pooling == "complete":
-        p0 = fit._pooled_prior()
-        if p0 is None:
-            raise PriorError(
-                "No evidence under complete pooling with an improper prior on theta: set a "
-                "proper pooled_prior."
-            )
-        return _chain_evidence(conj, p0, y, d, count)
+        y, d, inverse = fit._patterns()
+        prior = (np.float64(p0[0]), np.float64(p0[1]))
+        if model.pooling == "none":
+            count = np.bincount(inverse, minlength=y.size).astype(float)
+            return float(count @ fit._conj.log_marginal(prior, y, d))
+        return _chain_evidence(fit._conj, prior, y[inverse], d[inverse])
     _check_exact_partial(fit, "The evidence")
     reason = fit._evidence_reason()
     if reason is not None:
@@ -243,17 +237,15 @@ def log_evidence(fit: Fit) -> float:
     return fit._log_norm()
 
 
-def _chain_evidence(conj, p0, y, d, count) -> float:
-    """log p(y) for one common theta: Σ_j log p(y_j | y_<j), groups in any order."""
-    a = np.float64(p0[0])
-    b = np.float64(p0[1])
-    total = 0.0
-    # repeated patterns are chained too; loop over patterns × multiplicity in bulk
-    for yi, di, ci in zip(y, d, count, strict=True):
-        for _ in range(int(ci)):
-            total += float(conj.log_marginal((a, b), yi, di))
-            a, b = conj.update((a, b), yi, di)
-    return total
+def _chain_evidence(conj, prior, y: np.ndarray, d: np.ndarray) -> float:
+    """log p(y) for one common theta: Σ_j log p(y_j | y_<j), vectorised.
+
+    The Beta and Gamma updates are additive, so the posterior before group j is
+    the prior updated by the sums over the groups before it.
+    """
+    y_before, d_before = np.cumsum(y) - y, np.cumsum(d) - d
+    before = conj.update(prior, y_before, d_before)
+    return float(np.sum(conj.log_marginal(before, y, d)))
 
 
 def check_new_group(fit: Fit, design: Any, observed: Any) -> tuple[float | None, float | None]:
@@ -427,9 +419,7 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
     tails = ((1.0 - prob) / 2.0, (1.0 + prob) / 2.0)
 
     def row(mean_var, cdf, support) -> list[float]:
-        m, v = mean_var
-        mean = float(w @ m)
-        sd = math.sqrt(float(w @ (v + (m - mean) ** 2)))
+        mean, sd = _mixture_mean_sd(w, *mean_var)
         lo, hi = _bracket(mean, sd, support)
         return [mean, sd, *(_mixture_quantile(cdf, q, lo, hi, False, support) for q in tails)]
 
@@ -440,9 +430,7 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
     )}
     if design is not None:
         if conj.discrete:
-            m, v = conj.y_moments(p, design)
-            mean = float(w @ m)
-            sd = math.sqrt(float(w @ (v + (m - mean) ** 2)))
+            mean, sd = _mixture_mean_sd(w, *conj.y_moments(p, design))
             rows["y"] = [mean, sd, *_count_quantiles(fit, p, w, design, mean, sd, tails)]
         else:
             def y_cdf(x: float, upper: bool) -> float:
@@ -455,6 +443,12 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
         for r in rows.values():
             r[0], r[1] = _honest(r[0], r[1], mean_ok, var_ok)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", "lower", "upper"])
+
+
+def _mixture_mean_sd(w: np.ndarray, m: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """Mean and sd of a mixture with component means m and variances v (total variance)."""
+    mean = float(w @ m)
+    return mean, math.sqrt(float(w @ (v + (m - mean) ** 2)))
 
 
 def _honest(mean: float, sd: float, mean_ok: bool | None, var_ok: bool | None
