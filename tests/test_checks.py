@@ -333,6 +333,11 @@ def test_ppc_against_independent_simulation(rats_fit):
         p = float(np.mean(t >= res.observed[name]))
         se = math.sqrt(max(p * (1 - p), 1e-4) * (1 / 4000 + 1 / 4000))
         assert abs(res.table.loc[name, "p_value"] - p) < 4.5 * se, name
+        p_le = float(np.mean(t <= res.observed[name]))
+        se_le = math.sqrt(max(p_le * (1 - p_le), 1e-4) * (1 / 4000 + 1 / 4000))
+        assert abs(res.table.loc[name, "p_value_le"] - p_le) < 4.5 * se_le, name
+        assert abs(res.table.loc[name, "replicated_mean"] - t.mean()) < 4.5 * t.std() * math.sqrt(
+            2 / 4000), name
 
 
 def test_ppc_user_statistic_and_vectorisation(rats_fit):
@@ -404,6 +409,11 @@ def test_ranks_against_scipy_rankdata(schools):
     assert r["p_best"].sum() == pytest.approx(1.0)
     assert r["mean_rank"].sum() == pytest.approx(8 * 9 / 2)
     assert (r["rank_lower"] <= r["mean_rank"]).all() and (r["mean_rank"] <= r["rank_upper"]).all()
+    # the rank interval: smallest rank whose empirical CDF reaches 2.5% / 97.5%
+    for j, g in enumerate(r.index):
+        cdf = np.cumsum(np.bincount(ranks[:, j].astype(int), minlength=10)[1:]) / len(ranks)
+        assert r.loc[g, "rank_lower"] == 1 + np.searchsorted(cdf, 0.025 - 1e-12)
+        assert r.loc[g, "rank_upper"] == 1 + np.searchsorted(cdf, 0.975 - 1e-12)
 
 
 def test_p_best_against_exact_quadrature_beta_binomial():
@@ -442,6 +452,12 @@ def test_difference_normal_against_exact_mixture(schools):
     exact_mean = float(w @ mean)
     assert abs(d["p_greater"] - exact_p) < 4.5 * d["mc_se"]
     assert abs(d["mean"] - exact_mean) < 4.5 * d["sd"] / math.sqrt(200_000)
+    exact_sd = math.sqrt(float(w @ (var + (mean - exact_mean) ** 2)))
+    assert d["sd"] == pytest.approx(exact_sd, rel=0.01)  # MC: 4.5/sqrt(2·200 000) ≈ 0.007
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cdf_at = [float(w @ np.where(var > 0, stats.norm.cdf(q, mean, np.sqrt(var)), mean <= q))
+                  for q in (d["lower"], d["upper"])]
+    assert cdf_at == pytest.approx([0.025, 0.975], abs=0.002)  # MC se of a quantile's CDF
     with pytest.raises(hb.DataError, match="No group 'Z'"):
         fit.difference("A", "Z")
 
