@@ -17,15 +17,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, HierBayesError
+from .predictive import blocks, group_posteriors
 from .validate import check_choice, check_positive_int, check_prob
 
 if TYPE_CHECKING:
     from .fit import Fit
 
 __all__ = ["difference", "flag", "prob_best", "rank_table", "tail_probability"]
-
-_CHUNK = 2_000_000
-
 
 def _threshold(c: Any) -> float:
     try:
@@ -44,10 +42,8 @@ def tail_probability(fit: Fit, c: float, upper: bool) -> pd.Series:
     conj = fit._conj
     w = np.asarray(fit.points.weight, float)
     out = np.empty(y.size)
-    step = max(1, _CHUNK // max(w.size, 1))
-    for i in range(0, y.size, step):
-        sl = slice(i, i + step)
-        post = conj.update(fit._loo_prior(y[sl], d[sl]), y[sl][None, :], d[sl][None, :])
+    for sl in blocks(w.size, y.size):
+        post = group_posteriors(fit, y[sl], d[sl])
         with np.errstate(invalid="ignore", divide="ignore"):
             out[sl] = w @ conj.theta_tail(post, c, upper)
     name = f"P(theta > {c:g})" if upper else f"P(theta <= {c:g})"

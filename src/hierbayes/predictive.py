@@ -53,10 +53,16 @@ _POOLING_NAMES = {"none": "No pooling", "complete": "Complete pooling",
                   "partial": "Partial pooling"}
 
 
-def _blocks(k: int, m: int):
+def blocks(k: int, m: int):
+    """Slices of ``m`` patterns such that k components × a block stay within _CHUNK."""
     step = max(1, _CHUNK // max(k, 1))
     for i in range(0, m, step):
         yield slice(i, i + step)
+
+
+def group_posteriors(fit: Fit, y: np.ndarray, d: np.ndarray):
+    """theta of groups with data (y, d) at every hyperparameter point: (points, groups)."""
+    return fit._conj.update(fit._loo_prior(y, d), y[None, :], d[None, :])
 
 
 def _check_exact_partial(fit: Fit, what: str) -> None:
@@ -92,7 +98,7 @@ def logo(fit: Fit) -> pd.Series:
     out = np.empty(y.size)
     edge = np.zeros(y.size)
     shape = _grid_shape(fit)
-    for sl in _blocks(lw.size, y.size):
+    for sl in blocks(lw.size, y.size):
         p = fit._loo_prior(y[sl], d[sl])
         ll = conj.log_marginal(p, y[sl][None, :], d[sl][None, :])
         out[sl] = -logsumexp(lw - ll, axis=0)
@@ -483,8 +489,8 @@ def log_predictive_groups(fit: Fit, design: Any, observed: Any) -> pd.Series:
     lw = np.log(fit.points.weight)[:, None]
     out = np.empty(labels.size)
     yj, dj = y[inverse], d[inverse]
-    for sl in _blocks(lw.size, labels.size):
-        post = conj.update(fit._loo_prior(yj[sl], dj[sl]), yj[sl][None, :], dj[sl][None, :])
+    for sl in blocks(lw.size, labels.size):
+        post = group_posteriors(fit, yj[sl], dj[sl])
         ll = conj.log_marginal(post, new_y[sl][None, :], new_d[sl][None, :])
         out[sl] = logsumexp(lw + ll, axis=0)
     return pd.Series(out, index=labels, name="log_predictive")
