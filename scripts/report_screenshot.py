@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import hierbayes as hb
-    from hierbayes.cli import _DATASET_FAMILY, FAMILIES
-    from hierbayes.report import write_report
+    from hierbayes.output.cli import _DATASET_FAMILY, FAMILIES
+    from hierbayes.output.report import write_report
 
     family = _DATASET_FAMILY[hb.datasets.DATASETS[args.dataset].family]
     model = getattr(hb, FAMILIES[family][1])()

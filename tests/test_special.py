@@ -4,8 +4,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hierbayes._special import log1pmx, log_scaled_rising, stirlerr
-from hierbayes.betabinom_math import CollapsedLikelihood, conditional_means, conditional_moments
+from hierbayes.families.betabinomial.math import (
+    CollapsedLikelihood,
+    conditional_means,
+    conditional_moments,
+)
+from hierbayes.special import log1pmx, log_scaled_rising, stirlerr
 
 PATHS = ("counts", "pairs", "hybrid")
 

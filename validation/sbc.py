@@ -130,8 +130,8 @@ import numpy as np
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.gammapoisson import GammaPoisson
-from hierbayes.normalnormal import NormalNormal
+from hierbayes.families.gammapoisson.model import GammaPoisson
+from hierbayes.families.normalnormal.model import NormalNormal
 
 __all__ = ["SETTINGS", "Setting", "replicate", "run", "summarise"]
 

@@ -6,9 +6,9 @@ group posterior an exact mixture of conjugate posteriors (see MODEL.md).
 
 from __future__ import annotations
 
-from . import datasets, plots
-from .betabinomial import BetaBinomial
-from .errors import (
+from hierbayes import datasets
+from hierbayes.checks.pooling import compare_methods, compare_pooling
+from hierbayes.errors import (
     AccuracyWarning,
     DataError,
     DegenerateDataWarning,
@@ -17,13 +17,14 @@ from .errors import (
     ImproperPosteriorError,
     PriorError,
 )
-from .fit import Fit, HyperPoints
-from .gammapoisson import GammaPoisson
-from .gammapoisson_fit import GammaPoissonFit
-from .normal_results import NormalNormalFit
-from .normalnormal import NormalNormal
-from .pooling import compare_methods, compare_pooling
-from .results import BetaBinomialFit
+from hierbayes.families.betabinomial.fit import BetaBinomialFit
+from hierbayes.families.betabinomial.model import BetaBinomial
+from hierbayes.families.gammapoisson.fit import GammaPoissonFit
+from hierbayes.families.gammapoisson.model import GammaPoisson
+from hierbayes.families.normalnormal.fit import NormalNormalFit
+from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.output import plots
+from hierbayes.result import Fit, HyperPoints
 
 __all__ = [
     "AccuracyWarning",

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .errors import HierBayesError
+from hierbayes.errors import HierBayesError
 
 __all__ = ["check_choice", "check_positive_int", "check_prob", "check_probs", "check_tol"]
 

@@ -14,7 +14,7 @@ from importlib import resources
 
 import pandas as pd
 
-from ..validate import check_choice
+from hierbayes.validate import check_choice
 
 __all__ = ["DATASETS", "Dataset", "load"]
 

@@ -1,0 +1,1 @@
+"""Checks, comparisons and decisions computed from a fit."""

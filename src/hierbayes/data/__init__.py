@@ -1,0 +1,1 @@
+"""Input: column roles, validation and reduction of rows to per-group data."""

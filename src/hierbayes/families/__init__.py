@@ -1,0 +1,1 @@
+"""The conjugate families: each one's model, mathematics and fit hooks."""

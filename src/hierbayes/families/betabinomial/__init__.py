@@ -1,0 +1,1 @@
+"""Beta–Binomial: rates with trials (MODEL.md §3)."""

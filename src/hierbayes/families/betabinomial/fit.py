@@ -1,0 +1,269 @@
+"""Beta–Binomial fits: the family hooks of :class:`hierbayes.result.Fit` (MODEL.md §3)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import betainccinv, betaincinv, expit, logit
+from scipy.stats import binom
+
+from hierbayes.data.columns import BinomialCounts
+from hierbayes.families.betabinomial.math import (
+    CollapsedLikelihood,
+    conditional_moments,
+    mixture_quantiles,
+)
+from hierbayes.families.conjugate import BETA
+from hierbayes.integrate.grid2d import GridPosterior, integrate_2d
+from hierbayes.mixtures.solve import solve_increasing
+from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
+
+if TYPE_CHECKING:
+    from hierbayes.families.betabinomial.model import BetaBinomial
+
+__all__ = ["BetaBinomialFit"]
+
+HYPER_NAMES = ("alpha", "beta", "mu", "kappa", "logit_mu", "log_kappa")
+
+
+@dataclass(frozen=True, repr=False)
+class BetaBinomialFit(Fit):
+    """Result of :meth:`hierbayes.BetaBinomial.fit`; immutable, tables computed on access.
+
+    Attributes
+    ----------
+    model : BetaBinomial
+        The specification that was fitted.
+    points : HyperPoints
+        The hyperparameter posterior as weighted (alpha, beta) points.
+    counts : BinomialCounts
+        The data, reduced to one row per group.
+    offsets : bool
+        False under complete pooling, where every group shares one posterior.
+    """
+
+    model: BetaBinomial
+    points: HyperPoints
+    counts: BinomialCounts
+    offsets: bool = True
+    lik: CollapsedLikelihood | None = None
+
+    # ---- hooks -------------------------------------------------------------------
+    @property
+    def group_labels(self) -> pd.Index:
+        return self.counts.group
+
+    def _data_columns(self) -> dict[str, np.ndarray]:
+        c = self.counts
+        y, n, inverse = c.unique_pairs()  # raw per pair, then one gather
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(n > 0, y / np.maximum(n, 1), np.nan)[inverse]
+        return {"successes": c.successes, "trials": c.trials, "raw": raw}
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, n, inverse = self.counts.unique_pairs()
+        if not self.offsets:  # complete pooling: every group has the common posterior
+            return np.zeros(1), np.zeros(1), np.zeros(len(self.counts), dtype=np.intp)
+        return y, n, inverse
+
+    def _pair_index(self) -> np.ndarray:
+        return self._pairs[2]
+
+    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, n, _ = self._pairs
+        p = self.points
+        mean, sd, shrink = conditional_moments(
+            y, n, p.params["alpha"], p.params["beta"], p.weight
+        )
+        if not self.offsets:
+            shrink = np.ones_like(shrink)
+        return mean, sd, shrink
+
+    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
+        y, n, _ = self._pairs
+        mean, sd, _ = self._moments
+        params, w = self.points.compressed()
+        a, b = params["alpha"], params["beta"]
+        if a.size == 1:  # one Beta: invert it directly
+            A, B = (y + a[0])[:, None], (n - y + b[0])[:, None]
+            pr = np.asarray(probs)[None, :]
+            return np.where(pr <= 0.5, betaincinv(A, B, pr), betainccinv(A, B, 1.0 - pr))
+        return mixture_quantiles(y, n, a, b, w, np.asarray(probs), mean, sd)
+
+    def _draw(self, size: int, rng: np.random.Generator):
+        hyper = self.points.sample(size, rng)
+        a, b = hyper["alpha"], hyper["beta"]
+        c = self.counts
+        if self.offsets:
+            theta = rng.beta(c.successes[None, :] + a[:, None], c.failures[None, :] + b[:, None])
+        else:
+            theta = np.repeat(rng.beta(a, b)[:, None], len(c), axis=1)
+        return {"alpha": a, "beta": b}, theta
+
+    @property
+    def observed_name(self) -> str:
+        return "successes"
+
+    design_name = "trials"
+    _conj = BETA
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, n, inverse = self.counts.unique_pairs()
+        return y.astype(float), n.astype(float), inverse
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        return self.model.pooled_prior
+
+    def observed(self) -> np.ndarray:
+        return self.counts.successes.astype(float)
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = np.broadcast_to(self.counts.trials, theta.shape)
+        return rng.binomial(n, np.clip(theta, 0.0, 1.0)).astype(float)
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        c = self.counts
+        return binom.logpmf(c.successes[None, :], c.trials[None, :], theta)
+
+    @cached_property
+    def hyper(self) -> pd.DataFrame:
+        """Hyperparameter table: rows alpha, beta, mu, kappa, logit_mu, log_kappa.
+
+        Columns mean, sd and the quantiles of ``model.probs``. A mean or sd
+        that does not exist (E[alpha], E[beta], E[kappa] under the default
+        prior) is reported as inf / NaN, never as a number that depends on
+        where a grid was cut. Under complete pooling the one row is ``theta``;
+        empirical Bayes reports its point estimate in ``mean``.
+        """
+        probs = self.model.probs
+        cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
+        if self.model.pooling == "none":
+            return pd.DataFrame(columns=cols, dtype=float).rename_axis("parameter")
+        a, b = float(self.points.params["alpha"][0]), float(self.points.params["beta"][0])
+        if self.model.pooling == "complete":
+            mean = a / (a + b)
+            sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+            pr = np.asarray(probs)
+            q = np.where(pr <= 0.5, betaincinv(a, b, pr), betainccinv(a, b, 1 - pr))
+            return pd.DataFrame([[mean, sd, *q]], index=pd.Index(["theta"], name="parameter"),
+                                columns=cols)
+        if self.points.grid is None:  # empirical Bayes: a point estimate
+            est = [a, b, a / (a + b), a + b, float(logit(a / (a + b))), math.log(a + b)]
+            return point_table(HYPER_NAMES, est, cols)
+        return _grid_hyper_table(self.points, self.model, probs, cols)
+
+
+def _grid_hyper_table(
+    points: HyperPoints, model: Any, probs: Sequence[float], cols: list[str]
+) -> pd.DataFrame:
+    grid = points.grid
+    assert grid is not None
+    w = points.weight
+    u, v = grid.u.ravel(), grid.v.ravel()
+    a, b = points.params["alpha"], points.params["beta"]
+
+    def mean_sd(x: np.ndarray) -> tuple[float, float]:
+        m = float(w @ x)
+        return m, math.sqrt(max(float(w @ (x - m) ** 2), 0.0))
+
+    prior = model._prior
+    rows: dict[str, list[float]] = {}
+    for name, values in (("alpha", a), ("beta", b), ("kappa", a + b)):
+        finite_mean = finite_var = False
+        if prior.kind == "independent":
+            key = "kappa" if prior.names == ("mu", "kappa") else None
+            if key is None:
+                if name == "kappa":
+                    finite_mean = prior.has_finite_mean("alpha") and prior.has_finite_mean("beta")
+                    finite_var = prior.has_finite_var("alpha") and prior.has_finite_var("beta")
+                else:
+                    finite_mean, finite_var = prior.has_finite_mean(name), prior.has_finite_var(
+                        name
+                    )
+            else:
+                finite_mean, finite_var = prior.has_finite_mean(key), prior.has_finite_var(key)
+        if finite_mean:
+            m, s = mean_sd(values)
+            rows[name] = [m, s if finite_var else math.inf]
+        else:
+            rows[name] = [math.inf, math.nan]
+    rows["mu"] = list(mean_sd(expit(u)))
+    rows["logit_mu"] = list(mean_sd(u))
+    rows["log_kappa"] = list(mean_sd(v))
+
+    pr = np.asarray(probs, dtype=float)
+    qgrid = grid.fine or grid  # CDFs converge more slowly than moments: use the finer grid
+    vq = _outer_quantiles(qgrid, pr)
+    nrows = qgrid.v.shape[0]
+
+    def inner(x: np.ndarray) -> np.ndarray:
+        return qgrid.inner_cdf(np.repeat(x[:, None], nrows, axis=1))
+
+    # P(u <= x | v) varies smoothly with v, so the main grid's rows serve logit mu.
+    uq = solve_increasing(inner, pr, np.full(pr.size, u.min()), np.full(pr.size, u.max()))
+    # alpha and beta come from grids whose outer coordinate is log alpha (log beta):
+    # a region like {beta <= b} cuts the (u, v) rows too sharply for the row trapezoid,
+    # while on such a grid the marginal CDF is an exact (sinc) interpolant.
+    logpost = points.logpost
+    mode_u = float(u[np.argmax(w)])
+    mode_v = float(v[np.argmax(w)])
+    tol = max(model.tol, 1e-10)
+    la0 = mode_v + float(np.log(expit(mode_u)))
+    lb0 = mode_v + float(np.log(expit(-mode_u)))
+
+    def lp_ab(inner: np.ndarray, outer: np.ndarray, alpha_outer: bool) -> np.ndarray:
+        la, lb = (outer, inner) if alpha_outer else (inner, outer)
+        return logpost(la - lb, np.logaddexp(la, lb))  # |∂(u, v)/∂(log a, log b)| = 1
+
+    aq = _outer_quantiles(
+        _marginal_grid(lambda i, o: lp_ab(i, o, True), (lb0, la0), _BOUNDS_AB, tol), pr
+    )
+    bq = _outer_quantiles(
+        _marginal_grid(lambda i, o: lp_ab(i, o, False), (la0, lb0), _BOUNDS_AB, tol), pr
+    )
+    quant = {
+        "alpha": np.exp(aq),
+        "beta": np.exp(bq),
+        "mu": expit(uq),
+        "kappa": np.exp(vq),
+        "logit_mu": uq,
+        "log_kappa": vq,
+    }
+    data = [[*rows[name], *quant[name]] for name in HYPER_NAMES]
+    return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)
+
+
+_BOUNDS_AB = ((-250.0, 250.0), (-250.0, 250.0))
+
+
+def _marginal_grid(logpost, start, bounds, tol: float) -> GridPosterior:
+    first: list[float] = []  # the mean on the first grid
+
+    def summaries(inner: np.ndarray, outer: np.ndarray, w: np.ndarray) -> np.ndarray:
+        m = float(np.sum(w * outer))
+        sd = math.sqrt(max(float(np.sum(w * (outer - m) ** 2)), 1e-300))
+        if not first:
+            first.append(m)
+        # the mean in sd units from a fixed origin: m/sd itself reaches 10^4 with many
+        # groups, where rounding in sd alone would exceed the tolerance
+        return np.array([(m - first[0]) / sd, math.log(sd)])
+
+    return integrate_2d(
+        logpost, start=start, bounds=bounds, summaries=summaries, tol=tol,
+        what="hyperparameter marginal", inner_lambda=4.0,
+    )
+
+
+def _outer_quantiles(grid: GridPosterior, probs: np.ndarray) -> np.ndarray:
+    """Quantiles of the outer coordinate's marginal, from its sinc-interpolated CDF."""
+    grid = grid.fine or grid
+    lo = np.full(probs.size, float(grid.v.min()))
+    hi = np.full(probs.size, float(grid.v.max()))
+    return solve_increasing(grid.outer_cdf, probs, lo, hi)

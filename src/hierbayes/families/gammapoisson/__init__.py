@@ -1,0 +1,1 @@
+"""Gamma–Poisson: counts with exposures (MODEL.md §5)."""

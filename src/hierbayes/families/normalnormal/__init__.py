@@ -1,0 +1,1 @@
+"""Normal–Normal: estimates with known standard errors (MODEL.md §4)."""

@@ -1,0 +1,296 @@
+"""Normal–Normal fits: the family hooks of :class:`hierbayes.result.Fit` (MODEL.md §4).
+
+Every point of the hyperposterior carries tau and the conditional posterior of
+mu at that point, Normal(``mu_mean``, ``mu_var``): mu integrated out in closed
+form (the exact 1-D grid in tau, and complete pooling), or a point (the 2-D
+grid in (mu, tau), empirical Bayes). Each theta_j is then a mixture of
+Normals over the points (:func:`hierbayes.families.normalnormal.math.component_moments`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from hierbayes.families.conjugate import NORMAL
+from hierbayes.families.normalnormal.data import NormalSummaries
+from hierbayes.families.normalnormal.grid2d import mu_quantiles_2d, theta_quantiles_2d, z_marginal
+from hierbayes.families.normalnormal.math import (
+    collapsed_loglik,
+    component_moments,
+    mixture_moments,
+    normal_mixture_quantiles,
+    normal_quantiles,
+)
+from hierbayes.integrate.grid1d import Grid1D
+from hierbayes.result import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
+
+if TYPE_CHECKING:
+    from hierbayes.families.normalnormal.model import NormalNormal
+
+__all__ = ["NormalNormalFit"]
+
+HYPER_NAMES = ("mu", "tau", "log_tau")
+
+
+@dataclass(frozen=True, repr=False)
+class NormalNormalFit(Fit):
+    """Result of ``NormalNormal.fit``; immutable, tables computed on access.
+
+    Attributes
+    ----------
+    model : NormalNormal
+        The specification that was fitted.
+    points : HyperPoints
+        The hyperposterior as weighted points with params ``tau``, ``mu_mean``
+        and ``mu_var`` (the Normal conditional posterior of mu at each point).
+    data : NormalSummaries
+        The data, one (estimate, std_error) per group.
+    tau_grid : Grid1D or None
+        The quadrature grid in the coordinate of tau when mu was integrated out.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from hierbayes.families.normalnormal.model import NormalNormal
+    >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> list(fit.groups.columns)
+    ['estimate', 'std_error', 'raw', 'mean', 'sd', 'q2.5', 'q50', 'q97.5', 'shrinkage']
+    >>> list(fit.draws(10, seed=1).columns[:3])
+    ['mu', 'tau', 'theta[A]']
+    """
+
+    model: NormalNormal
+    points: HyperPoints
+    data: NormalSummaries
+    tau_grid: Grid1D | None = None
+
+    # ---- hooks -------------------------------------------------------------------
+    @property
+    def group_labels(self) -> pd.Index:
+        return self.data.group
+
+    def _data_columns(self) -> dict[str, np.ndarray]:
+        d = self.data
+        return {"estimate": d.estimate, "std_error": d.std_error, "raw": d.estimate}
+
+    def _pair_index(self) -> np.ndarray:
+        return self.data.unique_pairs()[3]
+
+    def _components(self, compress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+        """(tau², mu_mean, mu_var, weight) of the points, lightest dropped if asked."""
+        p = self.points.params
+        w = self.points.weight
+        keep = np.arange(w.size)
+        if compress and w.size > 1:
+            order = np.argsort(w)
+            keep = np.sort(order[np.cumsum(w[order]) > DROP_MASS])
+        ww = w[keep] / w[keep].sum()
+        return p["tau"][keep] ** 2, p["mu_mean"][keep], p["mu_var"][keep], ww
+
+    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, se, _, _ = self.data.unique_pairs()
+        tau2, m, v, w = self._components(compress=False)
+        return mixture_moments(w, tau2, m, v, y, se**2)
+
+    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
+        y, se, _, _ = self.data.unique_pairs()
+        grid, logpost = self.points.grid, self.points.logpost
+        if grid is not None and logpost is not None:  # 2-D grid: rows of small tau split
+            prior = self.model._prior
+            return theta_quantiles_2d(grid, logpost, prior.mu_map, prior.tau_map, y, se**2,
+                                      np.asarray(probs))
+        tau2, m, v, w = self._components(compress=True)
+        mean, var, _ = component_moments(tau2, m, v, y, se**2)
+        if w.size == 1:
+            return normal_quantiles(mean[0], np.sqrt(var[0]), np.asarray(probs))
+        return normal_mixture_quantiles(mean, np.sqrt(var), w, np.asarray(probs))
+
+    def _draw(self, size: int, rng: np.random.Generator):
+        d = self.data
+        y, s2 = d.estimate[None, :], d.std_error[None, :] ** 2
+        if self.model.pooling == "none":
+            return {}, y + np.sqrt(s2) * rng.standard_normal((size, len(d)))
+        prior = self.model._prior
+        if self.tau_grid is not None:  # tau exactly, then mu | tau in closed form
+            z = self.tau_grid.sample(size, rng)
+            tau = prior.tau_map.value(z)
+            y0, se0, c0, _ = d.unique_pairs()
+            _, m, v = collapsed_loglik(tau**2, y0, se0**2, c0, prior.mu_normal)
+        else:
+            hyper = self.points.sample(size, rng)
+            tau, m, v = hyper["tau"], hyper["mu_mean"], hyper["mu_var"]
+        mu = m + np.sqrt(v) * rng.standard_normal(size)
+        t2 = (tau**2)[:, None]
+        with np.errstate(invalid="ignore"):
+            shrink = s2 / (s2 + t2)
+            keep = t2 / (s2 + t2)
+        theta = y + shrink * (mu[:, None] - y) + np.sqrt(s2 * keep) * rng.standard_normal(
+            (size, len(d)))
+        return {"mu": mu, "tau": tau}, theta
+
+    @property
+    def observed_name(self) -> str:
+        return "estimate"
+
+    design_name = "std_error"
+    _conj = NORMAL
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y, se, _, inverse = self.data.unique_pairs()
+        return y.astype(float), se.astype(float), inverse
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+        p = self.points.params
+        if self.model.pooling == "none":  # flat prior on each theta
+            return np.zeros((1, y.size)), np.full((1, y.size), np.inf)
+        tau2 = (p["tau"] ** 2)[:, None]
+        # mu | tau, y without group j, then theta_j | tau, y_-j ~ Normal(m, v + tau²)
+        m, v = NORMAL.downdate((p["mu_mean"][:, None], p["mu_var"][:, None]), y[None, :],
+                               np.sqrt(d[None, :] ** 2 + tau2))
+        return m, v + tau2
+
+    def _new_prior(self):
+        p = self.points.params
+        return p["mu_mean"], p["mu_var"] + p["tau"] ** 2
+
+    def _pooled_prior(self) -> tuple[float, float] | None:
+        return None  # flat
+
+    def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
+        """theta_new ~ Normal(mu, tau²): needs E[|mu|] for the mean, E[mu², tau²] for the sd."""
+        if self.model.pooling != "partial" or (self.tau_grid is None
+                                               and self.points.grid is None):
+            return True, True
+        prior, n = self.model._prior, len(self.data)
+        mean_ok = prior.mu_moment(1, n)
+        m2, t2 = prior.mu_moment(2, n), prior.tau_moment(2, n)
+        var_ok = None if m2 is None or t2 is None else (m2 and t2)
+        return mean_ok, var_ok
+
+    def _evidence_reason(self) -> str | None:
+        prior = self.model._prior
+        if prior.base.kind == "callable":
+            return ("a callable prior's normalising constant is unknown. Give proper priors "
+                    "as scipy.stats distributions.")
+        flat = [name for name, dist in (("mu", prior.mu), ("tau", prior.tau)) if dist is None]
+        if flat:
+            return (f"the prior is improper (flat on {' and '.join(flat)}), so p(y) is defined "
+                    "only up to an arbitrary constant. Give proper priors for mu and tau, "
+                    "e.g. {'mu': stats.norm(0, 10), 'tau': stats.halfcauchy(scale=5)}.")
+        return None
+
+    def _log_norm(self) -> float:
+        if self.tau_grid is not None:
+            return float(self.tau_grid.log_norm)
+        return super()._log_norm()
+
+    def observed(self) -> np.ndarray:
+        return self.data.estimate.astype(float)
+
+    def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return theta + self.data.std_error[None, :] * rng.standard_normal(theta.shape)
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        d = self.data
+        return norm.logpdf(d.estimate[None, :], theta, d.std_error[None, :])
+
+    @property
+    def error(self) -> float:
+        """Estimated numerical error of the posterior summaries (0 where closed form)."""
+        if self.tau_grid is not None:
+            return float(self.tau_grid.error)
+        return super().error
+
+    def __repr__(self) -> str:
+        m = self.model
+        exact = self.tau_grid is not None or self.points.grid is not None
+        acc = f", numerical error {self.error:.1g}" if exact else ""
+        return (
+            f"<{type(self).__name__}: {len(self.group_labels)} groups, "
+            f"pooling={m.pooling!r}, method={m.method!r}, prior={m._prior.describe()}{acc}>"
+        )
+
+    @cached_property
+    def hyper(self) -> pd.DataFrame:
+        """Hyperparameter table: rows mu, tau, log_tau.
+
+        Columns mean, sd and the quantiles of ``model.probs``. A mean that does
+        not exist is reported as inf (with sd NaN), a variance that does not
+        exist as sd = inf, and a moment whose existence is not established
+        (some user priors) as NaN — never as a number that depends on where a
+        grid was cut. Which moments exist is worked out in
+        :mod:`hierbayes.families.normalnormal.priors` (e.g. p(mu, tau) ∝ 1 with J = 3 groups:
+        E[tau] and E[mu] do not exist). Under complete pooling the one row is
+        ``theta``, the common effect; empirical Bayes reports its point
+        estimate in ``mean``; no pooling has no hyperparameters.
+        """
+        probs = np.asarray(self.model.probs)
+        cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
+        p = self.points.params
+        if self.model.pooling == "none":
+            return pd.DataFrame(columns=cols, dtype=float).rename_axis("parameter")
+        if self.model.pooling == "complete":
+            m, sd = float(p["mu_mean"][0]), math.sqrt(float(p["mu_var"][0]))
+            q = normal_quantiles(np.array([m]), np.array([sd]), probs)[0]
+            return pd.DataFrame([[m, sd, *q]], index=pd.Index(["theta"], name="parameter"),
+                                columns=cols)
+        if self.tau_grid is None and self.points.grid is None:  # empirical Bayes
+            tau = float(p["tau"][0])
+            est = [float(p["mu_mean"][0]), tau, math.log(tau) if tau > 0 else -math.inf]
+            return point_table(HYPER_NAMES, est, cols)
+        return _exact_hyper_table(self, probs, cols)
+
+
+def _moment_row(values: np.ndarray, w: np.ndarray, mean_ok: bool | None, var_ok: bool | None,
+                extra_var: np.ndarray | None = None) -> list[float]:
+    """[mean, sd] of a mixture, honest about moments that do not exist."""
+    if mean_ok is None:
+        return [math.nan, math.nan]
+    if not mean_ok:
+        return [math.inf, math.nan]
+    mean = float(w @ values)
+    if var_ok is None:
+        return [mean, math.nan]
+    if not var_ok:
+        return [mean, math.inf]
+    dev = (values - mean) ** 2 + (0.0 if extra_var is None else extra_var)
+    return [mean, math.sqrt(float(w @ dev))]
+
+
+def _exact_hyper_table(fit: NormalNormalFit, probs: np.ndarray, cols: list[str]) -> pd.DataFrame:
+    prior, n = fit.model._prior, len(fit.data)
+    tmap = prior.tau_map
+    mu_mean, mu_var = prior.mu_moment(1, n), prior.mu_moment(2, n)
+    tau_mean, tau_var = prior.tau_moment(1, n), prior.tau_moment(2, n)
+    if fit.tau_grid is not None:  # mu integrated out: the points are the tau grid
+        zgrid = fit.tau_grid
+        m, v = fit.points.params["mu_mean"], fit.points.params["mu_var"]
+        _, mc, vc, wc = fit._components(compress=True)
+        mu_q = normal_mixture_quantiles(mc[:, None], np.sqrt(vc)[:, None], wc, probs)[0]
+    else:  # 2-D grid: tau's marginal in 1-D (tails reached), mu's quantiles from the rows
+        grid, logpost = fit.points.grid, fit.points.logpost
+        assert grid is not None and logpost is not None
+        zgrid, m, v = z_marginal(
+            grid, logpost, prior.mu_map, tmap, scale=fit.data.scale,
+            tol=max(fit.model.tol, 1e-12),
+            tau_order=2 if tau_var else (1 if tau_mean else 0),
+            mu_order=2 if mu_var else (1 if mu_mean else 0),
+        )
+        mu_q = mu_quantiles_2d(grid, prior.mu_map, probs)
+    w, z, zq = zgrid.weight, zgrid.x, zgrid.quantile(probs)
+    rows = {
+        "mu": _moment_row(m, w, mu_mean, mu_var, extra_var=v) + list(mu_q),
+        "tau": _moment_row(tmap.value(z), w, tau_mean, tau_var) + list(tmap.value(zq)),
+        "log_tau": _moment_row(tmap.log_value(z), w, True, True) + list(tmap.log_value(zq)),
+    }
+    data = [rows[name] for name in HYPER_NAMES]
+    return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)

@@ -1,0 +1,1 @@
+"""Quantiles, CDFs and moments of finite mixtures; monotone root finding."""

@@ -1,0 +1,1 @@
+"""What a person sees: command line, report, plots and the ArviZ export."""

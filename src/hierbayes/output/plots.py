@@ -1,0 +1,623 @@
+"""Pictures of a fit: matplotlib, one function per plot, the same for every family.
+
+Every function has the form ``plot_x(fit, *, ax=None, **style) -> Axes``: it
+draws on ``ax`` (a new figure from :func:`matplotlib.pyplot.subplots` when
+``ax`` is None), passes ``style`` to its main artist, changes no global
+state (rcParams, the current axes) and never calls ``show``. All numbers come
+from the fit's own tables, so what is drawn is what ``fit.groups``,
+``fit.summary`` and ``fit.hyper`` report.
+
+* :func:`plot_shrinkage` — raw estimate against posterior mean, the pull of
+  each group toward the population mean, point area by group size;
+* :func:`plot_caterpillar` — sorted group intervals with the population mean;
+* :func:`plot_pooling` — complete, no and partial pooling side by side;
+* :func:`plot_hyperposterior` — contours of the joint hyperparameter posterior
+  (BDA3 Figure 5.3 for Beta–Binomial), the marginal of tau for Normal–Normal;
+* :func:`plot_ppc` — replicated test statistics against the observed one;
+* :func:`plot_ranks` — league-table rank intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "compare_fit_pooling",
+    "group_size",
+    "interval_table",
+    "plot_caterpillar",
+    "plot_hyperposterior",
+    "plot_pooling",
+    "plot_ppc",
+    "plot_ranks",
+    "plot_shrinkage",
+    "pooling_table",
+    "population_mean",
+]
+
+POOLINGS = ("complete", "none", "partial")
+# BDA3 Figure 5.3: contour lines at 0.05, 0.15, ..., 0.95 times the density at the mode
+LEVELS = tuple(np.round(np.arange(0.05, 1.0, 0.1), 2))
+
+# family (by the name of its observed quantity) -> words for the axes
+_FAMILY = {"successes": "binomial", "estimate": "normal", "counts": "poisson"}
+_RAW = {
+    "binomial": "successes / trials",
+    "normal": "estimate",
+    "poisson": "counts / exposure",
+}
+_THETA = {"binomial": "probability", "normal": "effect", "poisson": "rate per unit exposure"}
+_SIZE = {"binomial": "trials", "normal": "1 / std_error²", "poisson": "exposure"}
+_LABEL_LIMIT = 40  # groups named on an axis up to this many
+
+
+def _family(fit: Any) -> str:
+    name = fit.observed_name
+    if name not in _FAMILY:  # pragma: no cover - a new family must add its words here
+        raise TypeError(f"no plots for a fit of {name!r}; expected one of {sorted(_FAMILY)}")
+    return _FAMILY[name]
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.8)) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def _label_groups(ax: Any, axis: str, pos: np.ndarray, labels: pd.Index) -> None:
+    """Name the groups on an axis when there are few enough to read."""
+    if len(labels) > _LABEL_LIMIT:
+        return
+    setter = ax.set_yticks if axis == "y" else ax.set_xticks
+    setter(pos, [str(g) for g in labels], fontsize="small")
+
+
+def group_size(fit: Any) -> np.ndarray:
+    """The size of each group's data: trials, exposure, or 1/std_error² (Normal–Normal).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> fit = hb.GammaPoisson().fit(hb.datasets.load("pumps"))
+    >>> group_size(fit)[:2].tolist()
+    [94.3, 15.7]
+    """
+    g = fit.moments
+    fam = _family(fit)
+    if fam == "normal":
+        return 1.0 / g["std_error"].to_numpy(float) ** 2
+    return g["trials" if fam == "binomial" else "exposure"].to_numpy(float)
+
+
+def population_mean(fit: Any) -> float | None:
+    """Posterior mean of the population mean of theta (None without pooling).
+
+    The ``mu`` row of ``fit.hyper`` (Beta–Binomial, Normal–Normal), ``mean``
+    (Gamma–Poisson) or ``theta`` (complete pooling); the posterior median
+    where the mean is not finite or not established.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> round(population_mean(hb.BetaBinomial().fit(hb.datasets.load("rats"))), 4)
+    0.1443
+    """
+    hyper = fit.hyper
+    for row in ("theta", "mu", "mean"):
+        if row in hyper.index:
+            value = float(hyper.loc[row, "mean"])
+            if not math.isfinite(value) and "q50" in hyper.columns:
+                value = float(hyper.loc[row, "q50"])
+            return value if math.isfinite(value) else None
+    return None
+
+
+def _mean_line(ax: Any, fit: Any, horizontal: bool) -> None:
+    pop = population_mean(fit)
+    if pop is None:
+        return
+    line = ax.axhline if horizontal else ax.axvline
+    line(pop, color="C3", linestyle=":", linewidth=1.2, label=f"population mean {pop:.3g}")
+
+
+def plot_shrinkage(fit: Any, *, ax: Any = None, **style: Any) -> Any:
+    """Raw estimate against posterior mean per group: how far each is pulled.
+
+    Each group is a point at (raw estimate, posterior mean) with area
+    proportional to its size (trials, exposure or 1/std_error²); a grey line
+    joins it to (raw, raw), where it would sit without pooling (the dashed
+    diagonal), so the length of the line is the pull toward the population
+    mean (dotted). Small groups are pulled most. Groups without data (zero
+    trials or exposure) have no raw estimate and are not drawn.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of any family.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    **style
+        Passed to :meth:`~matplotlib.axes.Axes.scatter` (e.g. ``color``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+    >>> ax = plot_shrinkage(fit, ax=Figure().subplots())
+    >>> ax.collections[1].get_offsets().shape
+    (71, 2)
+    """
+    from matplotlib.collections import LineCollection
+
+    g = fit.moments
+    raw, mean = g["raw"].to_numpy(float), g["mean"].to_numpy(float)
+    size = group_size(fit)
+    ok = np.isfinite(raw) & np.isfinite(mean)
+    raw, mean, size = raw[ok], mean[ok], size[ok]
+    ax = _axes(ax)
+    segments = np.stack([np.column_stack([raw, raw]), np.column_stack([raw, mean])], axis=1)
+    ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.8, zorder=1))
+    biggest = float(np.max(size)) if size.size and np.isfinite(size).all() else 0.0
+    area = 8.0 + 112.0 * size / biggest if biggest > 0 else np.full(size.shape, 30.0)
+    kw = {"color": "C0", "alpha": 0.8, "edgecolors": "white", "linewidths": 0.5,
+          "zorder": 2, "label": f"posterior mean (area ∝ {_SIZE[_family(fit)]})"}
+    ax.scatter(raw, mean, s=area, **(kw | style))
+    if raw.size:
+        lo, hi = float(min(raw.min(), mean.min())), float(max(raw.max(), mean.max()))
+        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=0.8,
+                label="no pooling (raw = mean)")
+    _mean_line(ax, fit, horizontal=True)
+    ax.set_xlabel(f"raw estimate ({_RAW[_family(fit)]})")
+    ax.set_ylabel("posterior mean of theta")
+    ax.set_title("Shrinkage toward the population mean")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def interval_table(fit: Any, prob: float = 0.95) -> pd.DataFrame:
+    """Per-group ``mean``, ``lower`` and ``upper`` (equal-tailed, mass ``prob``).
+
+    Taken from ``fit.groups`` (computed once per fit) when the model's
+    ``probs`` include both tails, else from ``fit.summary(prob)``; the
+    numbers agree to rounding (the quantiles are solved to ~1e-14).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hierbayes as hb
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> t = interval_table(fit)
+    >>> bool(np.allclose(t["lower"], fit.summary()["lower"], rtol=1e-12))
+    True
+    """
+    from hierbayes.result import quantile_label
+    from hierbayes.validate import check_prob
+
+    prob = check_prob("prob", prob)
+    tail = (1.0 - prob) / 2.0
+    lo, hi = quantile_label(tail), quantile_label(1.0 - tail)
+    probs = [quantile_label(q) for q in fit.model.probs]
+    if lo in probs and hi in probs:
+        g = fit.groups
+        return pd.DataFrame({"mean": g["mean"], "lower": g[lo], "upper": g[hi]})
+    return fit.summary(prob)[["mean", "lower", "upper"]]
+
+
+def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: Any) -> Any:
+    """Forest plot: every group's posterior mean and interval, sorted by the mean.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of any family.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    prob : float
+        Mass of the equal-tailed intervals (as :meth:`Fit.summary`).
+    **style
+        Passed to :meth:`~matplotlib.axes.Axes.scatter` of the means.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Group k from the bottom is the k-th smallest posterior mean; groups
+        are named on the y axis when there are at most 40.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> ax = plot_caterpillar(fit, ax=Figure().subplots(), prob=0.9)
+    >>> [t.get_text() for t in ax.get_yticklabels()][-1]  # the largest mean
+    'A'
+    """
+    s = interval_table(fit, prob)
+    order = np.argsort(s["mean"].to_numpy(float), kind="stable")
+    s = s.iloc[order]
+    y = np.arange(len(s), dtype=float)
+    ax = _axes(ax, figsize=(6.4, max(3.0, min(0.18 * len(s) + 1.2, 14.0))))
+    ax.hlines(y, s["lower"].to_numpy(float), s["upper"].to_numpy(float), color="0.5",
+              linewidth=1.0, label=f"{prob:.0%} interval")
+    kw = {"color": "C0", "s": 14, "zorder": 2, "label": "posterior mean"}
+    ax.scatter(s["mean"].to_numpy(float), y, **(kw | style))
+    _mean_line(ax, fit, horizontal=False)
+    _label_groups(ax, "y", y, s.index)
+    ax.set_xlabel(f"theta ({_THETA[_family(fit)]})")
+    ax.set_ylabel("group (sorted by posterior mean)")
+    ax.set_title(f"Group posteriors: means and {prob:.0%} intervals")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def _canonical_frame(fit: Any) -> pd.DataFrame:
+    """The fit's data, one row per group, under the canonical column names."""
+    g = fit.moments
+    cols = [c for c in g.columns[: g.columns.get_loc("mean")] if c != "raw"]
+    return g[cols].rename_axis("group").reset_index()
+
+
+def compare_fit_pooling(fit: Any, prob: float = 0.95) -> Any:
+    """:func:`hierbayes.compare_pooling` on a fit's data, with the fit's model.
+
+    Complete, no and partial pooling refitted to the fit's data (one row per
+    group) with its prior. The leave-one-group-out comparison needs the full
+    posterior, so an empirical-Bayes model is compared with ``method='exact'``.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> c = compare_fit_pooling(hb.GammaPoisson().fit(hb.datasets.load("pumps")))
+    >>> c.groups.shape, list(c.elpd.index)
+    ((10, 12), ['complete', 'none', 'partial'])
+    """
+    from dataclasses import replace
+
+    from hierbayes.checks.pooling import compare_pooling
+
+    model = fit.model if fit.model.method == "exact" else replace(fit.model, method="exact")
+    return compare_pooling(_canonical_frame(fit), prob=prob, model=model)
+
+
+def pooling_table(fit: Any, prob: float = 0.95) -> pd.DataFrame:
+    """The ``groups`` table of :func:`compare_fit_pooling`: the three pooling levels per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, with the data columns and ``<pooling>_mean``,
+        ``<pooling>_lower``, ``<pooling>_upper`` for each pooling level.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> t = pooling_table(hb.BetaBinomial().fit(hb.datasets.load("rats")), prob=0.9)
+    >>> [c for c in t.columns if c.startswith("partial")]
+    ['partial_mean', 'partial_lower', 'partial_upper']
+    """
+    return _as_pooling_table(compare_fit_pooling(fit, prob))
+
+
+def _as_pooling_table(source: Any) -> pd.DataFrame:
+    table = source if isinstance(source, pd.DataFrame) else getattr(source, "groups", None)
+    need = [f"{p}_{c}" for p in POOLINGS for c in ("mean", "lower", "upper")]
+    if not isinstance(table, pd.DataFrame) or not set(need) <= set(table.columns):
+        raise TypeError(
+            "`source` must be a fit, the result of compare_pooling or its DataFrame with "
+            f"columns {', '.join(need)}; got {type(source).__name__}"
+        )
+    return table
+
+
+def plot_pooling(source: Any, *, ax: Any = None, prob: float = 0.95, **style: Any) -> Any:
+    """Complete, no and partial pooling estimates and intervals, per group, on one axis.
+
+    Parameters
+    ----------
+    source : Fit, DataFrame, or the result of :func:`hierbayes.compare_pooling`
+        A fit (its model is refitted with each pooling level), or a table
+        with columns ``<pooling>_mean``, ``_lower``, ``_upper`` for
+        ``complete``, ``none``, ``partial`` (a result with such a table as
+        ``.groups`` is accepted too).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    prob : float
+        Interval mass (when ``source`` is a fit).
+    **style
+        Passed to every :meth:`~matplotlib.axes.Axes.errorbar` call.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Groups along x sorted by their no-pooling estimate; the three
+        estimates of a group side by side (complete, none, partial).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> ax = plot_pooling(hb.compare_pooling(hb.datasets.load("pumps"),
+    ...                                      model=hb.GammaPoisson()), ax=Figure().subplots())
+    >>> len(ax.containers)
+    3
+    """
+    table = pooling_table(source, prob) if hasattr(source, "points") else \
+        _as_pooling_table(source)
+    order = np.argsort(table["none_mean"].to_numpy(float), kind="stable")
+    table = table.iloc[order]
+    x = np.arange(len(table), dtype=float)
+    ax = _axes(ax, figsize=(max(6.4, min(0.12 * len(table) + 3.0, 16.0)), 4.8))
+    for k, pooling in enumerate(POOLINGS):
+        m = table[f"{pooling}_mean"].to_numpy(float)
+        lo, hi = table[f"{pooling}_lower"].to_numpy(float), table[f"{pooling}_upper"].to_numpy(
+            float)
+        err = np.vstack([np.maximum(m - lo, 0.0), np.maximum(hi - m, 0.0)])
+        kw = {"fmt": "o", "markersize": 3, "elinewidth": 1.0, "color": f"C{k}",
+              "label": f"{pooling} pooling"}
+        ax.errorbar(x + (k - 1) * 0.25, m, yerr=err, **(kw | style))
+    _label_groups(ax, "x", x, table.index)
+    if len(table) <= _LABEL_LIMIT:
+        ax.tick_params(axis="x", labelrotation=90)
+    ax.set_xlabel("group (sorted by the no-pooling estimate)")
+    ax.set_ylabel("theta: mean and interval")
+    ax.set_title("Complete, no and partial pooling")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, p: Sequence[float]) -> np.ndarray:
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    return np.interp(np.asarray(p) * cum[-1], cum, x[order])
+
+
+def _hyper_coords(fit: Any) -> tuple[np.ndarray, np.ndarray, Any, str, str]:
+    """Points (x, y) of a two-dimensional hyperposterior, its log density in (x, y), labels."""
+    p = fit.points.params
+    a, b = p["alpha"], p["beta"]
+    if _family(fit) == "binomial":  # the grid's own coordinates (u, v)
+        logpost = fit.points.logpost if fit.points.grid is not None else None
+        return (np.log(a / b), np.log(a + b), logpost, "logit mu = log(alpha / beta)",
+                "log kappa = log(alpha + beta)")
+    rows = getattr(fit, "rows", None)  # Gamma–Poisson: (log mean, log shape)
+    logpost = rows.logpost if rows is not None and fit.points.grid is not None else None
+    return (np.log(a / b), np.log(a), logpost, "log population mean = log(alpha / beta)",
+            "log alpha (shape)")
+
+
+def plot_hyperposterior(fit: Any, *, ax: Any = None, levels: Sequence[float] = LEVELS,
+                        resolution: int = 120, **style: Any) -> Any:
+    """The hyperparameter posterior: joint contours, or the marginal of tau.
+
+    Beta–Binomial: contours of p(logit mu, log kappa | y) at ``levels``
+    times its maximum, as in BDA3 Figure 5.3 (rats data); Gamma–Poisson: the
+    same in (log(alpha/beta), log alpha). The log posterior is evaluated on a
+    regular ``resolution`` × ``resolution`` mesh spanning the bulk of the
+    quadrature grid's points. Normal–Normal: the marginal posterior density
+    of tau. Empirical Bayes: the point estimate.
+
+    Parameters
+    ----------
+    fit : Fit
+        A partial-pooling fit of any family.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    levels : sequence of float
+        Contour levels relative to the maximum (default 0.05, 0.15, ..., 0.95).
+    resolution : int
+        Mesh points per axis.
+    **style
+        Passed to :meth:`~matplotlib.axes.Axes.contour` (or the density line).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        For complete or no pooling, which have no hyperparameter posterior.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+    >>> ax = plot_hyperposterior(fit, ax=Figure().subplots(), resolution=40)
+    >>> ax.get_xlabel()
+    'logit mu = log(alpha / beta)'
+    """
+    if fit.model.pooling != "partial":
+        raise ValueError(
+            f"a fit with pooling={fit.model.pooling!r} has no hyperparameter posterior to "
+            "plot; fit with pooling='partial'"
+        )
+    ax = _axes(ax)
+    if _family(fit) == "normal":
+        return _plot_tau(fit, ax, **style)
+    x, y, logpost, xlabel, ylabel = _hyper_coords(fit)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logpost is None:  # empirical Bayes: one point
+        ax.scatter(x, y, marker="x", color="C3", s=60, label="empirical Bayes estimate")
+        ax.set_title("Hyperparameters (empirical Bayes point estimate)")
+        ax.legend(fontsize="small")
+        return ax
+    w = fit.points.weight
+    xlo, xhi = _weighted_quantile(x, w, (0.0005, 0.9995))
+    ylo, yhi = _weighted_quantile(y, w, (0.0005, 0.995))
+    pad_x, pad_y = 0.08 * (xhi - xlo), 0.08 * (yhi - ylo)
+    X, Y = np.meshgrid(np.linspace(xlo - pad_x, xhi + pad_x, resolution),
+                       np.linspace(ylo - pad_y, yhi + pad_y, resolution))
+    with np.errstate(all="ignore"):
+        lp = np.asarray(logpost(X.ravel(), Y.ravel()), dtype=float).reshape(X.shape)
+    dens = np.exp(lp - np.nanmax(np.where(np.isfinite(lp), lp, np.nan)))
+    dens = np.where(np.isfinite(dens), dens, 0.0)
+    kw = {"colors": "C0", "linewidths": 1.0}
+    ax.contour(X, Y, dens, levels=sorted(levels), **(kw | style))
+    ax.set_title("Joint posterior of the hyperparameters\n(contours at "
+                 f"{min(levels):g}, …, {max(levels):g} of the maximum)")
+    return ax
+
+
+def _tau_marginal(fit: Any) -> Any:
+    """The Grid1D of the coordinate of tau, or None for empirical Bayes."""
+    if fit.tau_grid is not None:
+        return fit.tau_grid
+    grid, logpost = fit.points.grid, fit.points.logpost
+    if grid is None or logpost is None:
+        return None
+    from hierbayes.families.normalnormal.grid2d import z_marginal
+
+    prior = fit.model._prior
+    return z_marginal(grid, logpost, prior.mu_map, prior.tau_map, scale=fit.data.scale,
+                      tol=max(fit.model.tol, 1e-12), tau_order=0, mu_order=0)[0]
+
+
+def _plot_tau(fit: Any, ax: Any, **style: Any) -> Any:
+    ax.set_xlabel("tau (population standard deviation)")
+    ax.set_ylabel("posterior density")
+    zgrid = _tau_marginal(fit)
+    if zgrid is None:  # empirical Bayes
+        tau = float(fit.points.params["tau"][0])
+        ax.axvline(tau, color="C3", label=f"empirical Bayes estimate {tau:.3g}")
+        ax.set_title("tau (empirical Bayes point estimate)")
+        ax.legend(fontsize="small")
+        return ax
+    tmap = fit.model._prior.tau_map
+    hi = float(tmap.value(zgrid.quantile(np.array([0.995])))[0])
+    tau = np.linspace(hi * 1e-4, hi, 400)
+    cdf = zgrid.cdf(tmap.inverse(tau))
+    dens = np.maximum(np.gradient(cdf, tau), 0.0)
+    kw = {"color": "C0", "linewidth": 1.5}
+    ax.plot(tau, dens, **(kw | style))
+    ax.fill_between(tau, dens, color="C0", alpha=0.15, linewidth=0)
+    ax.set_xlim(0.0, hi)
+    ax.set_ylim(bottom=0.0)
+    ax.set_title("Marginal posterior of tau")
+    return ax
+
+
+def plot_ppc(fit: Any, statistic: str | None = None, *, ax: Any = None, draws: int = 4000,
+             seed: int | None = 0, check: Any = None, bins: int = 40, **style: Any) -> Any:
+    """Posterior predictive check: replicated draws of a test statistic, and the observed.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of any family.
+    statistic : str, optional
+        The statistic to show (a row of ``fit.ppc().table``); the first if None.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    draws, seed : int
+        Passed to ``fit.ppc`` when ``check`` is not given.
+    check : object, optional
+        A result of ``fit.ppc(...)`` to draw instead of computing one.
+    bins : int
+        Histogram bins (at most; an integer statistic spanning fewer values
+        gets one bar per value).
+    **style
+        Passed to :meth:`~matplotlib.axes.Axes.hist`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A histogram of the replicated statistic with a vertical line at the
+        observed value; the title gives the posterior predictive p-value.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+    >>> ax = plot_ppc(fit, ax=Figure().subplots(), draws=200)
+    >>> ax.get_ylabel()
+    'replicated draws'
+    """
+    if check is None:
+        check = fit.ppc(draws=draws, seed=seed)
+    table = check.table
+    if statistic is None:
+        statistic = str(table.index[0])
+    if statistic not in table.index:
+        raise ValueError(
+            f"`statistic` must be one of {', '.join(map(repr, table.index))}; got {statistic!r}"
+        )
+    rep = np.asarray(check.replicated[statistic], dtype=float)
+    obs = float(check.observed[statistic])
+    rep = rep[np.isfinite(rep)]
+    lo, hi = (float(rep.min()), float(rep.max())) if rep.size else (obs, obs)
+    if rep.size and np.all(rep == np.round(rep)) and hi - lo < bins:  # counts: one bar each
+        bins = np.arange(lo - 0.5, hi + 1.0)
+    ax = _axes(ax)
+    kw = {"bins": bins, "color": "C0", "alpha": 0.7, "label": "replicated"}
+    ax.hist(rep, **(kw | style))
+    ax.axvline(obs, color="C3", linewidth=2.0, label=f"observed {obs:.4g}")
+    p = float(table.loc[statistic, "p_value"])
+    ax.set_xlabel(f"test statistic: {statistic}")
+    ax.set_ylabel("replicated draws")
+    ax.set_title(f"Posterior predictive check: {statistic} (p = {p:.3f})")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_ranks(fit: Any, *, ax: Any = None, draws: int = 4000, seed: int | None = 0,
+               prob: float = 0.95, ranks: pd.DataFrame | None = None, **style: Any) -> Any:
+    """League table: each group's posterior mean rank and rank interval (1 = largest theta).
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of any family.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    draws, seed, prob
+        Passed to ``fit.ranks`` when ``ranks`` is not given.
+    ranks : pandas.DataFrame, optional
+        A result of ``fit.ranks(...)`` to draw instead of computing one.
+    **style
+        Passed to :meth:`~matplotlib.axes.Axes.scatter` of the mean ranks.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Groups from top (best mean rank) to bottom.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from matplotlib.figure import Figure
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> ax = plot_ranks(fit, ax=Figure().subplots(), draws=500)
+    >>> ax.get_xlabel()
+    'rank (1 = largest theta)'
+    """
+    if ranks is None:
+        ranks = fit.ranks(draws=draws, seed=seed, prob=prob)
+    r = ranks.sort_values("mean_rank", kind="stable")
+    y = np.arange(len(r), dtype=float)[::-1]  # best at the top
+    ax = _axes(ax, figsize=(6.4, max(3.0, min(0.18 * len(r) + 1.2, 14.0))))
+    ax.hlines(y, r["rank_lower"].to_numpy(float), r["rank_upper"].to_numpy(float),
+              color="0.5", linewidth=1.0, label="rank interval")
+    kw = {"color": "C0", "s": 14, "zorder": 2, "label": "mean rank"}
+    ax.scatter(r["mean_rank"].to_numpy(float), y, **(kw | style))
+    _label_groups(ax, "y", y, r.index)
+    ax.set_xlim(0.5, len(r) + 0.5)
+    ax.set_xlabel("rank (1 = largest theta)")
+    ax.set_ylabel("group (best mean rank at the top)")
+    ax.set_title("League table: posterior ranks")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax

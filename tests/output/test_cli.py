@@ -1,0 +1,269 @@
+import functools
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hierbayes as hb
+from hierbayes.families.gammapoisson.model import GammaPoisson
+from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.output.cli import main
+
+
+def test_fit_dataset_prints_hyper_and_groups(capsys):
+    assert main(["fit", "--dataset", "rats"]) == 0
+    out = capsys.readouterr().out
+    assert "Hyperparameters" in out and "log_kappa" in out and "shrinkage" in out
+
+
+def test_fit_file_writes_canonical_columns(tmp_path):
+    src = tmp_path / "d.csv"
+    rats = hb.datasets.load("rats")
+    rats.rename(columns={"group": "lab", "successes": "y", "trials": "n"}).to_csv(src, index=False)
+    out = tmp_path / "groups.csv"
+    code = main(["fit", str(src), "--successes", "y", "--trials", "n", "--group", "lab",
+                 "--output", str(out)])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["group", "successes", "trials", "raw", "mean", "sd", "q2.5",
+                                   "q50", "q97.5", "shrinkage"]
+    expected = hb.BetaBinomial().fit(rats).groups
+    assert table["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy(), rel=1e-12)
+    js = tmp_path / "groups.json"  # the suffix picks --format json: one document
+    assert main(["fit", str(src), "--successes", "y", "--trials", "n", "-o", str(js)]) == 0
+    doc = json.loads(js.read_text())
+    assert len(doc["groups"]) == 71 and doc["metadata"]["columns"]["successes"] == "y"
+
+
+def test_compare_and_datasets(capsys, tmp_path):
+    assert main(["compare", "--dataset", "rats"]) == 0
+    assert "Pooling comparison" in capsys.readouterr().out
+    assert main(["datasets"]) == 0
+    assert "Tarone" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "content,args,needle",
+    [
+        ("y,n\n5,3\n", ["--successes", "y", "--trials", "n"], "exceeds"),
+        ("y,n\n1,3\n", ["--successes", "k", "--trials", "n"], "not in the data"),
+        ("y,n\n", ["--successes", "y", "--trials", "n"], "empty"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, content, args, needle):
+    src = tmp_path / "bad.csv"
+    src.write_text(content)
+    assert main(["fit", str(src), *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_missing_file_exit_2(capsys):
+    assert main(["fit", "no/such/file.csv"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def _clicks(tmp_path, files=3, rows=4000):
+    rng = np.random.default_rng(3)
+    data = tmp_path / "data"
+    data.mkdir()
+    frames = []
+    for i in range(files):
+        n = rng.integers(1, 200, rows)
+        frame = pd.DataFrame({"clicks": rng.binomial(n, 0.1), "views": n})
+        frame.to_parquet(data / f"part{i}.parquet")
+        frames.append(frame)
+    return data, pd.concat(frames, ignore_index=True)
+
+
+def test_fit_parquet_glob_through_dask_writes_parquet_directory(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    data, frame = _clicks(tmp_path)
+    out = tmp_path / "out"
+    code = main(["fit", str(data / "*.parquet"), "--successes", "clicks", "--trials", "views",
+                 "--output", f"{out}/", "--no-intervals"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "DaskBetaBinomialFit: 12000 groups" in captured.out
+    assert f"wrote 12000 rows to {out}" in captured.err
+    table = pd.read_parquet(out)
+    expected = hb.BetaBinomial().fit(frame, successes="clicks", trials="views").moments
+    assert list(table.columns) == ["group", *expected.columns]
+    assert np.array_equal(table["group"].to_numpy(), np.arange(12000))  # row numbers
+    assert np.array_equal(table.drop(columns="group").to_numpy(), expected.to_numpy())
+
+
+def test_engine_dask_on_csv_with_groups_and_intervals(tmp_path):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    rats = hb.datasets.load("rats").rename(columns={"successes": "y", "trials": "n"})
+    src = tmp_path / "rats.csv"
+    rats.to_csv(src, index=False)
+    out = tmp_path / "groups.csv"
+    code = main(["fit", str(src), "--engine", "dask", "--successes", "y", "--trials", "n",
+                 "--output", str(out)])
+    assert code == 0
+    table = pd.read_csv(out).set_index("group").sort_index()
+    expected = hb.BetaBinomial().fit(hb.datasets.load("rats")).groups.sort_index()
+    assert list(table.columns) == list(expected.columns)
+    assert np.allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-14, atol=0)
+
+
+def test_pandas_engine_reads_a_directory_and_writes_parquet(tmp_path):
+    data, _ = _clicks(tmp_path, files=2, rows=300)
+    out = tmp_path / "res.parquet"
+    assert main(["fit", str(data), "--engine", "pandas", "--successes", "clicks",
+                 "--trials", "views", "--no-intervals", "-o", str(out)]) == 0
+    table = pd.read_parquet(out)
+    assert len(table) == 600 and "q2.5" not in table.columns
+
+
+def test_dask_engine_errors_are_one_line(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    data, _ = _clicks(tmp_path, files=2, rows=50)
+    pattern = str(data / "*.parquet")
+    assert main(["fit", pattern, "--successes", "click", "--trials", "views"]) == 2
+    err = capsys.readouterr().err
+    assert "'click'" in err and "not in the data" in err and "Traceback" not in err
+    assert main(["fit", pattern, "--family", "poisson"]) == 2
+    assert "binomial family only" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "none" / "*.parquet")]) == 2
+    assert "no files match" in capsys.readouterr().err
+    assert main(["fit", pattern, "--successes", "clicks", "--trials", "views",
+                 "-o", str(tmp_path / "x.json")]) == 2
+    assert "must be a directory" in capsys.readouterr().err
+
+
+# ---- output formats: each parses back to the library's numbers ------------------------------
+@functools.cache
+def _pumps():  # fits are immutable: one per test session
+    return GammaPoisson().fit(hb.datasets.load("pumps"))
+
+
+def _unjson(records, index):
+    """A table from JSON records, with 'inf' / '-inf' / null back to floats."""
+    frame = pd.DataFrame(records).set_index(index)
+    return frame.replace({"inf": math.inf, "-inf": -math.inf}).astype(float)
+
+
+def test_fit_json_is_one_document_equal_to_the_library(capsys):
+    assert main(["fit", "--dataset", "pumps", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == ["metadata", "hyper", "groups"]
+    meta = doc["metadata"]
+    assert meta["command"] == "fit" and meta["family"] == "poisson"
+    assert meta["model"] == "GammaPoisson" and meta["data"] == "dataset:pumps"
+    assert meta["n_groups"] == 10 and meta["pooling"] == "partial" and "null" in meta["nonfinite"]
+    fit = _pumps()
+    groups = _unjson(doc["groups"], "group")
+    pd.testing.assert_frame_equal(groups, fit.groups.astype(float), check_exact=True,
+                                  check_names=False)
+    hyper = doc["hyper"]
+    assert hyper[0]["parameter"] == "alpha" and hyper[0]["mean"] == "inf"
+    assert hyper[0]["sd"] is None  # NaN
+    pd.testing.assert_frame_equal(_unjson(hyper, "parameter"), fit.hyper, check_exact=True)
+
+
+def test_fit_csv_group_and_hyper_tables_parse_back(capsys):
+    fit = _pumps()
+    assert main(["fit", "--dataset", "pumps", "--format", "csv"]) == 0
+    groups = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(groups.columns) == ["group", *fit.groups.columns]
+    pd.testing.assert_frame_equal(groups.set_index("group"), fit.groups, check_exact=True,
+                                  check_dtype=False)
+    assert main(["fit", "--dataset", "pumps", "-f", "csv", "--table", "hyper"]) == 0
+    hyper = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(hyper.set_index("parameter"), fit.hyper, check_exact=True)
+
+
+def test_csv_to_a_file_and_the_hyper_table_on_the_terminal(tmp_path, capsys):
+    out = tmp_path / "groups.txt"
+    assert main(["fit", "--dataset", "eight_schools", "--format", "csv", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Hyperparameters" in captured.out and "Groups" not in captured.out
+    assert f"wrote 8 rows to {out}" in captured.err
+    expected = NormalNormal().fit(hb.datasets.load("eight_schools")).groups
+    table = pd.read_csv(out).set_index("group")
+    assert np.allclose(table["mean"], expected["mean"], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("column,descending", [("mean", True), ("shrinkage", False),
+                                               ("group", True)])
+def test_sort_orders_the_group_table(capsys, column, descending):
+    args = ["fit", "--dataset", "pumps", "-f", "csv", "--sort", column]
+    assert main(args + (["--descending"] if descending else [])) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out))["group"].tolist()
+    g = _pumps().groups
+    expected = (g.sort_index(ascending=not descending) if column == "group"
+                else g.sort_values(column, ascending=not descending, kind="stable"))
+    assert got == expected.index.tolist()
+
+
+def test_table_format_shows_hyper_then_sorted_groups(capsys):
+    assert main(["fit", "--dataset", "pumps", "--sort", "mean"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("GammaPoissonFit") < out.index("Hyperparameters") < out.index("Groups")
+    rows = [line.split("│")[1].strip() for line in out[out.index("Groups"):].splitlines()
+            if line.startswith("│")]
+    assert rows == [str(g) for g in _pumps().groups.sort_values("mean").index]
+
+
+def test_compare_formats_equal_compare_pooling(tmp_path, capsys):
+    pumps = hb.datasets.load("pumps")
+    expected = hb.compare_pooling(pumps, prob=0.9, model=GammaPoisson()).groups
+    assert main(["compare", "--dataset", "pumps", "--prob", "0.9", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["metadata"]["command"] == "compare" and doc["metadata"]["prob"] == 0.9
+    pd.testing.assert_frame_equal(_unjson(doc["pooling"], "group"), expected.astype(float),
+                                  check_exact=True, check_names=False)
+    out = tmp_path / "pooling.csv"
+    assert main(["compare", "--dataset", "pumps", "--prob", "0.9", "-o", str(out),
+                 "--sort", "partial_mean", "--descending"]) == 0
+    table = pd.read_csv(out).set_index("group")
+    pd.testing.assert_frame_equal(
+        table, expected.sort_values("partial_mean", ascending=False, kind="stable"),
+        check_exact=True, check_dtype=False)
+
+
+def test_datasets_json(capsys):
+    assert main(["datasets", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {d["name"] for d in doc["datasets"]} == set(hb.datasets.DATASETS)
+
+
+@pytest.mark.parametrize("command", ["fit", "compare", "datasets"])
+def test_help_has_examples_and_exit_0(capsys, command):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Examples:" in out and f"hierbayes {command}" in out
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["fit", "--dataset", "pumps", "--format", "xml"], "'xml' is not one of"),
+        (["fit", "--dataset", "pumps", "--sort", "meen"], "no column 'meen' to sort by"),
+        (["compare", "--dataset", "pumps", "--frmat", "csv"], "No such option '--frmat'"),
+        (["fit", "--dataset", "nope"], "unknown data set 'nope'"),
+        (["fit"], "Give either a data file or --dataset"),
+    ],
+)
+def test_usage_errors_are_one_line_plus_hint_and_exit_2(capsys, args, needle):
+    assert main(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("error: ") and needle in err[0]
+    assert err[1].startswith("hint: run 'hierbayes ") and "--help" in err[1]
+
+
+def test_other_failures_exit_1_and_debug_shows_the_traceback(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("hierbayes.output.cli.compare_pooling", broken)
+    assert main(["compare", "--dataset", "pumps"]) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: disk on fire" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["--debug", "compare", "--dataset", "pumps"])

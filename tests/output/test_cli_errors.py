@@ -1,0 +1,121 @@
+"""Command-line errors: bad files and bad columns give one error line and exit code 2.
+
+Already in tests/test_cli.py: a header-only CSV ("empty"), a named column
+that is absent, y > n, a path that does not exist; here the rest of issue 7's
+list and a few more ways a file can be wrong.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hierbayes.output.cli import main
+
+
+def _run(capsys, args):
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+def _assert_one_line_error(code, err, *needles):
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    first = lines[0]
+    assert first.startswith(("error:", "Error:")), err
+    assert len(lines) <= 2  # the error, then at most one hint line
+    for needle in needles:
+        assert needle in first, (needle, first)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needles"),
+    [
+        ("binary.csv", bytes(range(128, 256)) * 3, ("cannot read", "binary.csv", "decode")),
+        ("latin1.csv", "y,n\ncafé,3\n".encode("latin-1"), ("cannot read", "latin1.csv")),
+        ("empty.csv", b"", ("cannot read", "empty.csv")),
+        ("ragged.csv", b"y,n\n1,3\n2,5,7\n0,4\n", ("cannot read", "line 3")),
+        ("bad.parquet", b"not a parquet file", ("cannot read", "bad.parquet")),
+    ],
+)
+def test_unreadable_files(tmp_path, capsys, name, content, needles):
+    src = tmp_path / name
+    src.write_bytes(content)
+    code, err = _run(capsys, ["fit", str(src), "--successes", "y", "--trials", "n"])
+    _assert_one_line_error(code, err, *needles)
+
+
+def test_wrong_delimiter_inside_a_comma_file_names_column_and_values(tmp_path, capsys):
+    src = tmp_path / "mixed.csv"
+    src.write_text("y,n\n1;3\n2;5\n")
+    code, err = _run(capsys, ["fit", str(src), "--successes", "y", "--trials", "n"])
+    _assert_one_line_error(code, err, "'y'", "must hold numbers", "'1;3'")
+
+
+def test_a_single_column_file_says_which_columns_it_has(tmp_path, capsys):
+    src = tmp_path / "one.csv"
+    src.write_text("y\n1\n2\n")
+    code, err = _run(capsys, ["fit", str(src), "--successes", "y", "--trials", "n"])
+    _assert_one_line_error(code, err, "'n'", "not in the data", "columns are 'y'")
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|", ":"])
+def test_other_delimiters_are_detected_and_give_the_comma_answer(tmp_path, capsys, sep):
+    frame = pd.DataFrame({"lab": ["a", "b", "c", "d"], "y": [1, 2, 0, 7], "n": [3, 5, 4, 9]})
+    ref, other = tmp_path / "comma.csv", tmp_path / "other.csv"
+    frame.to_csv(ref, index=False)
+    frame.to_csv(other, index=False, sep=sep)
+    outs = []
+    for src in (ref, other):
+        out = tmp_path / f"{src.stem}-groups.csv"
+        assert main(["fit", str(src), "--group", "lab", "--successes", "y", "--trials", "n",
+                     "-o", str(out)]) == 0
+        outs.append(pd.read_csv(out))
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(outs[0], outs[1])
+    assert np.isfinite(outs[0]["mean"]).all()
+
+
+def test_header_only_file_for_every_family(tmp_path, capsys):
+    for family, header in (("normal", "estimate,std_error"), ("poisson", "counts,exposure")):
+        src = tmp_path / f"{family}.csv"
+        src.write_text(header + "\n")
+        code, err = _run(capsys, ["fit", str(src), "--family", family])
+        _assert_one_line_error(code, err, "empty")
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "needles"),
+    [
+        ("est,se\n1,2\n", ["--family", "normal", "--estimate", "est", "--std-error", "sd"],
+         ("'sd'", "not in the data")),
+        ("g,est,se\na,1,0\nb,2,1\nc,3,1\n", ["--family", "normal", "--estimate", "est",
+                                             "--std-error", "se", "--group", "g"],
+         ("'se'", "> 0", "'a': 0")),
+        ("g,k,t\na,1,-2\nb,2,1\n", ["--family", "poisson", "--counts", "k", "--exposure", "t",
+                                   "--group", "g"], ("'t'", "positive", "'a': -2")),
+        ("y,n\n1,3\n2,5\n", ["--successes", "y", "--trials", "n", "--group", "lab"],
+         ("'lab'", "not in the data")),
+    ],
+)
+def test_bad_columns_for_every_family(tmp_path, capsys, content, args, needles):
+    src = tmp_path / "d.csv"
+    src.write_text(content)
+    code, err = _run(capsys, ["fit", str(src), *args])
+    _assert_one_line_error(code, err, *needles)
+
+
+def test_nonexistent_path_and_empty_directory(tmp_path, capsys):
+    code, err = _run(capsys, ["fit", str(tmp_path / "nope.csv")])
+    _assert_one_line_error(code, err, "no such file", "nope.csv")
+    (tmp_path / "empty").mkdir()
+    code, err = _run(capsys, ["fit", str(tmp_path / "empty"), "--engine", "pandas"])
+    _assert_one_line_error(code, err, "no .parquet or .csv files")
+
+
+def test_compare_command_errors_too(tmp_path, capsys):
+    src = tmp_path / "d.csv"
+    src.write_text("y,n\n")
+    code, err = _run(capsys, ["compare", str(src), "--successes", "y", "--trials", "n"])
+    _assert_one_line_error(code, err, "empty")
