@@ -20,8 +20,7 @@ from scipy import integrate, stats
 from scipy.special import expit, gammaln, log_expit
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 
 BB_PRIOR = {"mu": stats.beta(2, 2), "kappa": stats.lognorm(1.0, scale=10.0)}
 

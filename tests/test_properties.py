@@ -27,8 +27,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 
 # Fits with quantiles cost 0.05-0.5 s; these counts keep the file near 20 s of CPU.
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,

@@ -130,8 +130,7 @@ import numpy as np
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 
 __all__ = ["SETTINGS", "Setting", "replicate", "run", "summarise"]
 

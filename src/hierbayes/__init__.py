@@ -7,7 +7,7 @@ group posterior an exact mixture of conjugate posteriors (see MODEL.md).
 from __future__ import annotations
 
 from hierbayes import datasets
-from hierbayes.checks.pooling import compare_methods, compare_pooling
+from hierbayes._version import __version__ as __version__
 from hierbayes.errors import (
     AccuracyWarning,
     DataError,
@@ -17,12 +17,16 @@ from hierbayes.errors import (
     ImproperPosteriorError,
     PriorError,
 )
-from hierbayes.families.betabinomial.fit import BetaBinomialFit
-from hierbayes.families.betabinomial.model import BetaBinomial
-from hierbayes.families.gammapoisson.fit import GammaPoissonFit
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.fit import NormalNormalFit
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import (
+    BetaBinomial,
+    BetaBinomialFit,
+    GammaPoisson,
+    GammaPoissonFit,
+    NormalNormal,
+    NormalNormalFit,
+    compare_methods,
+    compare_pooling,
+)
 from hierbayes.output import plots
 from hierbayes.result import Fit, HyperPoints
 
@@ -48,4 +52,3 @@ __all__ = [
     "plots",
 ]
 
-__version__ = "0.1.0"

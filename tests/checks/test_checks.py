@@ -17,8 +17,7 @@ from scipy import integrate, stats
 from scipy.special import betaln, gammaln, logsumexp
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ import pytest
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 
 PRIOR_BB = {"mu": stats.beta(2, 10), "kappa": stats.lognorm(1.0, scale=15.0)}
 PRIOR_GP = {"alpha": stats.expon(scale=1.0), "beta": stats.gamma(0.1, scale=1.0)}

@@ -22,7 +22,7 @@ from scipy import optimize, stats
 
 import hierbayes as hb
 from hierbayes.families.gammapoisson.math import NegBinLikelihood, mixture_quantiles
-from hierbayes.families.gammapoisson.model import GammaPoisson
+from hierbayes.models import GammaPoisson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import oracle_gammapoisson as og

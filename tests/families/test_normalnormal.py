@@ -31,7 +31,7 @@ from scipy.special import gammaln, ndtr
 
 import hierbayes as hb
 from hierbayes.families.normalnormal.math import collapsed_loglik
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import NormalNormal
 from hierbayes.output.cli import main
 
 Y8 = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])

@@ -26,8 +26,7 @@ import scipy.stats as st
 from scipy.optimize import minimize_scalar
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 from hierbayes.output.arviz import to_arviz
 
 pytest.importorskip("arviz_base", reason="arviz-base is not installed (pip install "

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
-from hierbayes.families.normalnormal.model import NormalNormal
+from hierbayes.models import GammaPoisson, NormalNormal
 from hierbayes.output.cli import main
 
 

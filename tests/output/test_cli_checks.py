@@ -8,7 +8,7 @@ import json
 import pytest
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.model import GammaPoisson
+from hierbayes.models import GammaPoisson
 from hierbayes.output.cli import main
 
 

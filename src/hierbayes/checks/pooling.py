@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.errors import HierBayesWarning
-from hierbayes.families.betabinomial.model import BetaBinomial
 from hierbayes.result import Fit
 from hierbayes.validate import check_prob
 
@@ -85,7 +84,7 @@ def compare_pooling(
     data: Any = None,
     *,
     prob: float = 0.95,
-    model: Any = None,
+    model: Any,
     **columns: Any,
 ) -> PoolingComparison:
     """Fit complete, no and partial pooling; estimates side by side and which predicts best.
@@ -96,8 +95,9 @@ def compare_pooling(
         As for :meth:`BetaBinomial.fit`.
     prob : float
         Mass of the equal-tailed intervals.
-    model : model specification, optional
-        Any family's specification (default ``BetaBinomial()``); its
+    model : model specification
+        Any family's specification (:func:`hierbayes.compare_pooling`
+        defaults to ``BetaBinomial()``); its
         ``pooling`` is replaced for each level. Partial pooling must use
         ``method='exact'`` for the leave-one-group-out comparison.
     **columns
@@ -119,7 +119,7 @@ def compare_pooling(
     {'complete': -173.6, 'none': -225.0, 'partial': -158.5}
     """
     prob = check_prob("prob", prob)
-    base = model if model is not None else BetaBinomial()
+    base = model
     fits: dict[str, Fit] = {}
     out: pd.DataFrame | None = None
     logo: dict[str, pd.Series] = {}
@@ -162,7 +162,7 @@ class MethodComparison:
     fits: dict[str, Fit]
 
 
-def compare_methods(data: Any = None, *, prob: float = 0.95, model: Any = None,
+def compare_methods(data: Any = None, *, prob: float = 0.95, model: Any,
                     **columns: Any) -> MethodComparison:
     """Empirical Bayes (type-II maximum likelihood) against full Bayes, side by side.
 
@@ -174,7 +174,7 @@ def compare_methods(data: Any = None, *, prob: float = 0.95, model: Any = None,
     True
     """
     prob = check_prob("prob", prob)
-    base = model if model is not None else BetaBinomial()
+    base = model
     tail = (1.0 - prob) / 2.0
     probs = (tail, 0.5, 1.0 - tail)
     fb = replace(base, pooling="partial", method="exact", probs=probs).fit(data, **columns)

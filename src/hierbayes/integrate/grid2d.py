@@ -290,6 +290,7 @@ def integrate_2d(
     tol: float = 1e-10,
     what: str = "posterior",
     inner_lambda: float = _LAMBDA_IN,
+    proper: bool = False,
 ) -> GridPosterior:
     """Integrate ``exp(logpost(u, v))`` adaptively; return weighted points.
 
@@ -315,6 +316,13 @@ def integrate_2d(
     inner_lambda : float
         λ' of the inner sinh map: large (practically linear) for light inner
         tails, small (3–4) where the inner coordinate has a heavy tail.
+    proper : bool
+        Whether the posterior is known to be proper (decided from the model).
+        Then an edge whose mass has not fallen below the tolerance at the
+        limit of the range is cut there with an :class:`AccuracyWarning`, and
+        the mass left at that edge is added to the reported error; otherwise
+        such an edge is taken as a sign of impropriety and raises
+        :class:`ImproperPosteriorError`.
 
     Returns
     -------
@@ -331,7 +339,7 @@ def integrate_2d(
     """
     f = _Counted(logpost)
     mode, cov = _find_mode(f, start, bounds)
-    builder = _Builder(f, mode, cov, bounds, tol, what, inner_lambda)
+    builder = _Builder(f, mode, cov, bounds, tol, what, inner_lambda, proper)
     h = _H_START
     previous: tuple[GridPosterior, np.ndarray] | None = None
     while True:
@@ -340,6 +348,17 @@ def integrate_2d(
         if previous is not None:
             err = float(np.max(np.abs(stats - previous[1])))
             if err <= tol:
+                cut = builder.cut_mass
+                if cut > 0.0:
+                    edges = ", ".join(sorted(_EDGE_NAMES[k] for k in builder.cut))
+                    warnings.warn(
+                        f"The {what} still carries mass {cut:.2g} at the limit of its range "
+                        f"({edges}); the grid is cut there and the results carry that error "
+                        f"(tolerance {tol:.2g}).",
+                        AccuracyWarning,
+                        stacklevel=3,
+                    )
+                    err = max(err, cut)
                 return replace(previous[0], error=err, n_evaluations=f.count, fine=grid)
             if h / 2 < _H_MIN:
                 warnings.warn(
@@ -369,8 +388,11 @@ _EDGE_NAMES = {
 class _Builder:
     """Builds grids at any spacing; remembers row maps and extents across spacings."""
 
-    def __init__(self, f, mode, cov, bounds, tol, what, lam_in) -> None:
+    def __init__(self, f, mode, cov, bounds, tol, what, lam_in, proper=False) -> None:
         (self.ulo, self.uhi), (vlo, vhi) = bounds
+        self.proper = proper
+        self.cut: set[str] = set()  # edges cut at the range limit (proper posteriors only)
+        self.cut_mass = 0.0
         self.f, self.mode, self.tol, self.what, self.lam_in = f, mode, tol, what, lam_in
         self.v0 = float(mode[1])
         self.sv = math.sqrt(cov[1, 1])
@@ -439,9 +461,14 @@ class _Builder:
             edges = {"s-": w[0].sum(), "s+": w[-1].sum(), "t-": w[:, 0].sum(),
                      "t+": w[:, -1].sum()}
             grow = [k for k, m in edges.items() if m > edge_tol]
+            stuck = [k for k in grow if self.ext[k] + 1e-9 >= self.limit[k]]
+            if stuck and self.proper:
+                self.cut.update(stuck)
+                self.cut_mass = max(self.cut_mass, *(float(edges[k]) for k in stuck))
+                grow = [k for k in grow if k not in stuck]
+                stuck = []
             if not grow:
                 break
-            stuck = [k for k in grow if self.ext[k] + 1e-9 >= self.limit[k]]
             if stuck:
                 where = "; ".join(f"{_EDGE_NAMES[k]} (edge mass {edges[k]:.2g})" for k in stuck)
                 raise ImproperPosteriorError(

@@ -198,6 +198,6 @@ def to_arviz(fit: Fit, draws: int = 4000, *, seed: int | None = 0, chains: int =
 
 
 def _version() -> str:
-    from hierbayes import __version__
+    from hierbayes._version import __version__
 
     return __version__

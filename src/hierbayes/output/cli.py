@@ -19,8 +19,8 @@ import click
 import pandas as pd
 
 from hierbayes import datasets
-from hierbayes.checks.pooling import compare_pooling
 from hierbayes.errors import HierBayesError
+from hierbayes.models import compare_pooling
 
 __all__ = ["main"]
 
@@ -432,9 +432,9 @@ def _write_dask(frame: Any, output: str, n_groups: int) -> None:
 
 # family name -> (module, class, column roles); a family's roles default to canonical names.
 FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "binomial": ("hierbayes.families.betabinomial.model", "BetaBinomial", ("successes", "trials")),
-    "normal": ("hierbayes.families.normalnormal.model", "NormalNormal", ("estimate", "std_error")),
-    "poisson": ("hierbayes.families.gammapoisson.model", "GammaPoisson", ("counts", "exposure")),
+    "binomial": ("hierbayes.models", "BetaBinomial", ("successes", "trials")),
+    "normal": ("hierbayes.models", "NormalNormal", ("estimate", "std_error")),
+    "poisson": ("hierbayes.models", "GammaPoisson", ("counts", "exposure")),
 }
 _DATASET_FAMILY = {"beta-binomial": "binomial", "normal-normal": "normal",
                    "gamma-poisson": "poisson"}
@@ -623,7 +623,7 @@ def _metadata(command: str, model: Any, info: dict[str, Any], data: str | None,
               dataset: str | None, roles: dict[str, Any], *, fit: Any = None,
               **extra: Any) -> dict[str, Any]:
     """The JSON document's metadata: command, model, data source and column roles."""
-    from hierbayes import __version__
+    from hierbayes._version import __version__
 
     meta: dict[str, Any] = {
         "command": command,

@@ -342,7 +342,7 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
         sections.append(("ranks", "League table (ranks)", ranks_html))
     sections.append(("accuracy", "Numerical accuracy", _accuracy(fit)))
 
-    from hierbayes import __version__
+    from hierbayes._version import __version__
 
     nav = "".join(f'<a href="#{sid}">{_esc(head)}</a>' for sid, head, _ in sections)
     body = "".join(f'<section id="{sid}"><h2>{_esc(head)}</h2>{content}</section>'

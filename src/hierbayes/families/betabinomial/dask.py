@@ -32,7 +32,7 @@ import pandas as pd
 
 from hierbayes.data.columns import BinomialCounts, PairCounts, _count_column, counts_from_columns
 from hierbayes.errors import DataError
-from hierbayes.families.betabinomial.fit import BetaBinomialFit
+from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.result import HyperPoints
 from hierbayes.validate import check_positive_int
 
@@ -45,7 +45,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 if TYPE_CHECKING:
-    from hierbayes.families.betabinomial.model import BetaBinomial
+    from hierbayes.families.betabinomial.model import BetaBinomialSpec as BetaBinomial
 
 __all__ = ["DaskBetaBinomialFit", "fit_dask", "reduce_dask"]
 
@@ -246,7 +246,7 @@ class DaskBetaBinomialFit:
     row_offsets: tuple[int, ...] | None = None
 
     @cached_property
-    def pair_fit(self) -> BetaBinomialFit:
+    def pair_fit(self) -> BetaBinomialResult:
         """The in-memory fit whose groups are the distinct pairs (labelled 0, 1, ...).
 
         Its tables hold every number the per-group tables contain, once per
@@ -256,8 +256,8 @@ class DaskBetaBinomialFit:
         counts = BinomialCounts(
             group=pd.RangeIndex(len(p), name="group"), successes=p.successes, trials=p.trials
         )
-        return BetaBinomialFit(self.model, self.points, counts, offsets=self.offsets,
-                               lik=self.lik)
+        return self.model._fit_class(self.model, self.points, counts, offsets=self.offsets,
+                                     lik=self.lik)
 
     @property
     def n_groups(self) -> int:

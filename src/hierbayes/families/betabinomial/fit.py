@@ -25,15 +25,15 @@ from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
 
 if TYPE_CHECKING:
-    from hierbayes.families.betabinomial.model import BetaBinomial
+    from hierbayes.families.betabinomial.model import BetaBinomialSpec
 
-__all__ = ["BetaBinomialFit"]
+__all__ = ["BetaBinomialResult"]
 
 HYPER_NAMES = ("alpha", "beta", "mu", "kappa", "logit_mu", "log_kappa")
 
 
 @dataclass(frozen=True, repr=False)
-class BetaBinomialFit(Fit):
+class BetaBinomialResult(Fit):
     """Result of :meth:`hierbayes.BetaBinomial.fit`; immutable, tables computed on access.
 
     Attributes
@@ -48,7 +48,7 @@ class BetaBinomialFit(Fit):
         False under complete pooling, where every group shares one posterior.
     """
 
-    model: BetaBinomial
+    model: BetaBinomialSpec
     points: HyperPoints
     counts: BinomialCounts
     offsets: bool = True

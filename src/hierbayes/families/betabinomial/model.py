@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import optimize
@@ -16,14 +16,14 @@ from scipy.special import expit, log_expit, logit
 
 from hierbayes.data.columns import PairCounts, binomial_counts
 from hierbayes.errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
-from hierbayes.families.betabinomial.fit import BetaBinomialFit
+from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means
 from hierbayes.families.priors import Prior, check_eb_without_prior, resolve_prior
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
 from hierbayes.validate import check_choice, check_probs, check_tol
 
-__all__ = ["BetaBinomial"]
+__all__ = ["BetaBinomialSpec"]
 
 POOLINGS = ("partial", "complete", "none")
 METHODS = ("exact", "eb")
@@ -43,7 +43,7 @@ _IMPROPER = {
 
 
 @dataclass(frozen=True)
-class BetaBinomial:
+class BetaBinomialSpec:
     """Hierarchical Beta–Binomial model for grouped success counts.
 
     Parameters
@@ -86,6 +86,8 @@ class BetaBinomial:
     pooled_prior: tuple[float, float] = (1.0, 1.0)
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
+    # the class of its fits: the public model (hierbayes.models) binds its public fit
+    _fit_class: ClassVar[type] = BetaBinomialResult
 
     def __post_init__(self) -> None:
         check_choice("pooling", self.pooling, POOLINGS)
@@ -114,7 +116,7 @@ class BetaBinomial:
         group: Any = "group",
         successes: Any = "successes",
         trials: Any = "trials",
-    ) -> BetaBinomialFit:
+    ) -> BetaBinomialResult:
         """Fit the model to grouped counts; return an immutable fit.
 
         Parameters
@@ -132,7 +134,7 @@ class BetaBinomial:
 
         Returns
         -------
-        BetaBinomialFit
+        BetaBinomialResult
         """
         if hasattr(data, "__dask_graph__"):  # a Dask collection: reduce it where it lives
             from hierbayes.families.betabinomial.dask import fit_dask
@@ -140,7 +142,7 @@ class BetaBinomial:
             return fit_dask(self, data, group=group, successes=successes, trials=trials)
         counts = binomial_counts(data, group=group, successes=successes, trials=trials)
         points, offsets, lik = self._posterior(counts.pairs)
-        return BetaBinomialFit(self, points, counts, offsets=offsets, lik=lik)
+        return self._fit_class(self, points, counts, offsets=offsets, lik=lik)
 
     def _posterior(
         self, pairs: PairCounts
@@ -333,6 +335,7 @@ def _exact(
         summaries=summaries,
         tol=tol,
         what="Beta–Binomial hyperparameter posterior",
+        proper=prior.kind != "callable",  # decided from the model (_check_propriety)
     )
     log_const = lik.log_binom + lik.offset
     return HyperPoints.from_grid(grid, logpost, _to_params, log_const=log_const)

@@ -16,6 +16,7 @@ from scipy.stats import poisson
 from hierbayes.errors import AccuracyWarning, ImproperPosteriorError
 from hierbayes.families.conjugate import GAMMA
 from hierbayes.families.gammapoisson.data import PoissonCounts
+from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import (
     NegBinLikelihood,
     conditional_moments,
@@ -29,15 +30,15 @@ from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
 
 if TYPE_CHECKING:
-    from hierbayes.families.gammapoisson.model import GammaPoisson
+    from hierbayes.families.gammapoisson.model import GammaPoissonSpec
 
-__all__ = ["GammaPoissonFit", "marginal_quantiles", "moment_exists"]
+__all__ = ["GammaPoissonResult", "marginal_quantiles", "moment_exists"]
 
 HYPER_NAMES = ("alpha", "beta", "mean", "log_mean", "log_alpha", "log_beta")
 
 
 @dataclass(frozen=True, repr=False)
-class GammaPoissonFit(Fit):
+class GammaPoissonResult(Fit):
     """Result of :meth:`hierbayes.families.gammapoisson.model.GammaPoisson.fit`; immutable.
 
     Attributes
@@ -58,7 +59,7 @@ class GammaPoissonFit(Fit):
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.families.gammapoisson.model import GammaPoisson
+    >>> from hierbayes.families.gammapoisson.model import GammaPoissonSpec
     >>> fit = GammaPoisson().fit(hb.datasets.load("pumps"))
     >>> list(fit.groups.columns)
     ['counts', 'exposure', 'raw', 'mean', 'sd', 'q2.5', 'q50', 'q97.5', 'shrinkage']
@@ -66,7 +67,7 @@ class GammaPoissonFit(Fit):
     ['alpha', 'beta', 'mean', 'log_mean', 'log_alpha', 'log_beta']
     """
 
-    model: GammaPoisson
+    model: GammaPoissonSpec
     points: HyperPoints
     data: PoissonCounts
     offsets: bool = True
@@ -140,7 +141,6 @@ class GammaPoissonFit(Fit):
             return self.model
         from dataclasses import replace
 
-        from hierbayes.families.gammapoisson.model import log_prior_uv, reference_exposure
 
         t0 = reference_exposure(self.data)
         default = self.model._prior

@@ -47,14 +47,15 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import optimize
 
 from hierbayes.errors import DataError, DegenerateDataWarning, ImproperPosteriorError, PriorError
 from hierbayes.families.gammapoisson.data import PoissonCounts, poisson_counts
-from hierbayes.families.gammapoisson.fit import GammaPoissonFit
+from hierbayes.families.gammapoisson.fit import GammaPoissonResult
+from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import NegBinLikelihood, params_of
 from hierbayes.families.priors import Prior, check_eb_without_prior, resolve_prior
 from hierbayes.integrate.grid2d import integrate_2d
@@ -62,7 +63,7 @@ from hierbayes.integrate.rowmaps import RowStandardised
 from hierbayes.result import HyperPoints
 from hierbayes.validate import check_choice, check_probs, check_tol
 
-__all__ = ["GammaPoisson", "log_prior_uv"]
+__all__ = ["GammaPoissonSpec"]
 
 POOLINGS = ("partial", "complete", "none")
 METHODS = ("exact", "eb")
@@ -84,7 +85,7 @@ _IMPROPER = {
 
 
 @dataclass(frozen=True)
-class GammaPoisson:
+class GammaPoissonSpec:
     """Hierarchical Gamma–Poisson model for grouped event counts with exposures.
 
     Parameters
@@ -121,7 +122,7 @@ class GammaPoisson:
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.families.gammapoisson.model import GammaPoisson
+    >>> from hierbayes.models import GammaPoisson
     >>> fit = GammaPoisson().fit(hb.datasets.load("pumps"))
     >>> fit.groups.loc[10, ["counts", "exposure"]].tolist()  # 22 failures in 10.5 kh
     [22.0, 10.5]
@@ -136,6 +137,8 @@ class GammaPoisson:
     pooled_prior: tuple[float, float] = (0.5, 0.0)
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
+    # the class of its fits: the public model (hierbayes.models) binds its public fit
+    _fit_class: ClassVar[type] = GammaPoissonResult
 
     def __post_init__(self) -> None:
         check_choice("pooling", self.pooling, POOLINGS)
@@ -163,7 +166,7 @@ class GammaPoisson:
         group: Any = "group",
         counts: Any = "counts",
         exposure: Any = "exposure",
-    ) -> GammaPoissonFit:
+    ) -> GammaPoissonResult:
         """Fit the model to grouped counts; return an immutable fit.
 
         Parameters
@@ -179,23 +182,23 @@ class GammaPoisson:
 
         Returns
         -------
-        GammaPoissonFit
+        GammaPoissonResult
         """
         data_ = poisson_counts(data, group=group, counts=counts, exposure=exposure)
         a0, b0 = self.pooled_prior
         if self.pooling == "complete":
             points = HyperPoints.single(alpha=a0 + float(data_.counts.sum()),
                                         beta=b0 + float(data_.exposure.sum()))
-            return GammaPoissonFit(self, points, data_, offsets=False)
+            return self._fit_class(self, points, data_, offsets=False)
         if self.pooling == "none":
-            return GammaPoissonFit(self, HyperPoints.single(alpha=a0, beta=b0), data_)
+            return self._fit_class(self, HyperPoints.single(alpha=a0, beta=b0), data_)
         lik = NegBinLikelihood.from_counts(data_.counts, data_.exposure)
         _check_degenerate(data_)
         if self.method == "eb":
-            return GammaPoissonFit(self, _empirical_bayes(lik, data_), data_)
+            return self._fit_class(self, _empirical_bayes(lik, data_), data_)
         _check_propriety(self._prior, data_)
         points, rows = _exact(lik, self._prior, data_, self.tol)
-        return GammaPoissonFit(self, points, data_, lik=lik, rows=rows)
+        return self._fit_class(self, points, data_, lik=lik, rows=rows)
 
 
 def _shape_rate(value: Any) -> tuple[float, float]:
@@ -210,43 +213,6 @@ def _shape_rate(value: Any) -> tuple[float, float]:
     if not (a > 0 and b >= 0 and math.isfinite(a) and math.isfinite(b)):
         raise PriorError(msg)
     return a, b
-
-
-def reference_exposure(data: PoissonCounts) -> float:
-    """t0 of the default prior: the geometric mean of the groups' exposures."""
-    return float(np.exp(np.mean(np.log(data.exposure))))
-
-
-def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray, t0: float = 1.0) -> np.ndarray:
-    """Log prior density in (u, v) = (log mean, log shape), Jacobians included.
-
-    |∂(alpha, beta)/∂(u, v)| = alpha·beta, |∂(mean, shape)/∂(u, v)| = mean·shape.
-    The default prior is flat in u and standard logistic in log(beta/t0) = v − u − log t0
-    (Jacobian 1).
-
-    Examples
-    --------
-    >>> from hierbayes.families.priors import Prior
-    >>> float(np.exp(log_prior_uv(Prior("default"), np.array(0.0), np.array(0.0))))
-    0.25
-    """
-    if prior.kind == "default":
-        z = np.abs(v - u - math.log(t0))
-        return -z - 2.0 * np.log1p(np.exp(-z))
-    if prior.kind == "independent" and prior.names == ("mean", "shape"):
-        return prior.logpdf(np.exp(u), np.exp(v)) + u + v
-    a, b = params_of(u, v)
-    log_jac = 2.0 * v - u
-    if prior.kind == "independent":
-        return prior.logpdf(a, b) + log_jac
-    with np.errstate(all="ignore"):
-        val = np.asarray(prior.log_density(a, b), dtype=float)
-    if val.shape != np.shape(a):
-        raise PriorError(
-            f"The prior callable must return one log density per (alpha, beta) point; "
-            f"got shape {val.shape} for inputs of shape {np.shape(a)}."
-        )
-    return val + log_jac
 
 
 def _check_propriety(prior: Prior, data: PoissonCounts) -> None:
@@ -353,6 +319,7 @@ def _exact(
         summaries=summaries,
         tol=tol,
         what="Gamma–Poisson hyperparameter posterior",
+        proper=prior.kind != "callable",  # decided from the model (_check_propriety)
     )
     points = HyperPoints.from_grid(grid, rows, to_params, log_const=lik.log_const)
     return points, rows

@@ -33,15 +33,15 @@ from hierbayes.integrate.grid1d import Grid1D
 from hierbayes.result import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
 
 if TYPE_CHECKING:
-    from hierbayes.families.normalnormal.model import NormalNormal
+    from hierbayes.families.normalnormal.model import NormalNormalSpec
 
-__all__ = ["NormalNormalFit"]
+__all__ = ["NormalNormalResult"]
 
 HYPER_NAMES = ("mu", "tau", "log_tau")
 
 
 @dataclass(frozen=True, repr=False)
-class NormalNormalFit(Fit):
+class NormalNormalResult(Fit):
     """Result of ``NormalNormal.fit``; immutable, tables computed on access.
 
     Attributes
@@ -59,7 +59,7 @@ class NormalNormalFit(Fit):
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.families.normalnormal.model import NormalNormal
+    >>> from hierbayes.families.normalnormal.model import NormalNormalSpec
     >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
     >>> list(fit.groups.columns)
     ['estimate', 'std_error', 'raw', 'mean', 'sd', 'q2.5', 'q50', 'q97.5', 'shrinkage']
@@ -67,7 +67,7 @@ class NormalNormalFit(Fit):
     ['mu', 'tau', 'theta[A]']
     """
 
-    model: NormalNormal
+    model: NormalNormalSpec
     points: HyperPoints
     data: NormalSummaries
     tau_grid: Grid1D | None = None
@@ -266,7 +266,9 @@ def _moment_row(values: np.ndarray, w: np.ndarray, mean_ok: bool | None, var_ok:
     return [mean, math.sqrt(float(w @ dev))]
 
 
-def _exact_hyper_table(fit: NormalNormalFit, probs: np.ndarray, cols: list[str]) -> pd.DataFrame:
+def _exact_hyper_table(
+    fit: NormalNormalResult, probs: np.ndarray, cols: list[str]
+) -> pd.DataFrame:
     prior, n = fit.model._prior, len(fit.data)
     tmap = prior.tau_map
     mu_mean, mu_var = prior.mu_moment(1, n), prior.mu_moment(2, n)

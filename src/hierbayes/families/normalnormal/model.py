@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import optimize
 
 from hierbayes.errors import DegenerateDataWarning, PriorError
 from hierbayes.families.normalnormal.data import NormalSummaries, normal_summaries
-from hierbayes.families.normalnormal.fit import NormalNormalFit
+from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import (
     collapsed_loglik,
     marginal_loglik,
@@ -35,14 +35,14 @@ from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
 from hierbayes.validate import check_choice, check_probs, check_tol
 
-__all__ = ["NormalNormal"]
+__all__ = ["NormalNormalSpec"]
 
 POOLINGS = ("partial", "complete", "none")
 METHODS = ("exact", "eb")
 
 
 @dataclass(frozen=True)
-class NormalNormal:
+class NormalNormalSpec:
     """Hierarchical Normal–Normal model for estimates with known standard errors.
 
     Parameters
@@ -76,7 +76,7 @@ class NormalNormal:
     --------
     >>> import hierbayes as hb
     >>> from scipy import stats
-    >>> from hierbayes.families.normalnormal.model import NormalNormal
+    >>> from hierbayes.models import NormalNormal
     >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
     >>> fit.groups["mean"].round(2).tolist()
     [11.4, 7.89, 6.13, 7.64, 5.13, 6.14, 10.67, 8.46]
@@ -93,6 +93,8 @@ class NormalNormal:
     tol: float = 1e-10
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: NormalPrior = field(init=False, repr=False, compare=False)
+    # the class of its fits: the public model (hierbayes.models) binds its public fit
+    _fit_class: ClassVar[type] = NormalNormalResult
 
     def __post_init__(self) -> None:
         check_choice("pooling", self.pooling, POOLINGS)
@@ -113,7 +115,7 @@ class NormalNormal:
         value: Any = None,
         variance: str = "group",
         sigma: float | None = None,
-    ) -> NormalNormalFit:
+    ) -> NormalNormalResult:
         """Fit the model; return an immutable fit.
 
         Parameters
@@ -137,24 +139,24 @@ class NormalNormal:
 
         Returns
         -------
-        NormalNormalFit
+        NormalNormalResult
         """
         data_ = normal_summaries(data, group=group, estimate=estimate, std_error=std_error,
                                  value=value, variance=variance, sigma=sigma)
         if self.pooling == "complete":
-            return NormalNormalFit(self, _complete(data_), data_)
+            return self._fit_class(self, _complete(data_), data_)
         if self.pooling == "none":
             point = HyperPoints.single(tau=math.inf, mu_mean=0.0, mu_var=0.0)
-            return NormalNormalFit(self, point, data_)
+            return self._fit_class(self, point, data_)
         if self.method == "eb":
             _check_degenerate(data_)
-            return NormalNormalFit(self, _empirical_bayes(data_), data_)
+            return self._fit_class(self, _empirical_bayes(data_), data_)
         self._prior.check_proper(len(data_))
         _check_degenerate(data_)
         if self._prior.collapsible:
             points, grid = _exact_1d(self._prior, data_, self.tol)
-            return NormalNormalFit(self, points, data_, tau_grid=grid)
-        return NormalNormalFit(self, _exact_2d(self._prior, data_, self.tol), data_)
+            return self._fit_class(self, points, data_, tau_grid=grid)
+        return self._fit_class(self, _exact_2d(self._prior, data_, self.tol), data_)
 
 
 def _pairs(data: NormalSummaries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
