@@ -59,8 +59,7 @@ class GammaPoissonResult(Fit):
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.families.gammapoisson.model import GammaPoissonSpec
-    >>> fit = GammaPoisson().fit(hb.datasets.load("pumps"))
+    >>> fit = hb.GammaPoisson().fit(hb.datasets.load("pumps"))
     >>> list(fit.groups.columns)
     ['counts', 'exposure', 'raw', 'mean', 'sd', 'q2.5', 'q50', 'q97.5', 'shrinkage']
     >>> list(fit.hyper.index)

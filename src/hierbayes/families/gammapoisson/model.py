@@ -122,8 +122,7 @@ class GammaPoissonSpec:
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.models import GammaPoisson
-    >>> fit = GammaPoisson().fit(hb.datasets.load("pumps"))
+    >>> fit = hb.GammaPoisson().fit(hb.datasets.load("pumps"))
     >>> fit.groups.loc[10, ["counts", "exposure"]].tolist()  # 22 failures in 10.5 kh
     [22.0, 10.5]
     >>> round(float(fit.groups.loc[10, "mean"]), 2)

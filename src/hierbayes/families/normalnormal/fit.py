@@ -59,8 +59,7 @@ class NormalNormalResult(Fit):
     Examples
     --------
     >>> import hierbayes as hb
-    >>> from hierbayes.families.normalnormal.model import NormalNormalSpec
-    >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
     >>> list(fit.groups.columns)
     ['estimate', 'std_error', 'raw', 'mean', 'sd', 'q2.5', 'q50', 'q97.5', 'shrinkage']
     >>> list(fit.draws(10, seed=1).columns[:3])

@@ -76,8 +76,7 @@ class NormalNormalSpec:
     --------
     >>> import hierbayes as hb
     >>> from scipy import stats
-    >>> from hierbayes.models import NormalNormal
-    >>> fit = NormalNormal().fit(hb.datasets.load("eight_schools"))
+    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
     >>> fit.groups["mean"].round(2).tolist()
     [11.4, 7.89, 6.13, 7.64, 5.13, 6.14, 10.67, 8.46]
     >>> round(float(fit.hyper.loc["tau", "q50"]), 2)  # BDA3 Table 5.3: 5.1 (200 draws)
