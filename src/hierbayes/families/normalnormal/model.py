@@ -81,7 +81,7 @@ class NormalNormalSpec:
     [11.4, 7.89, 6.13, 7.64, 5.13, 6.14, 10.67, 8.46]
     >>> round(float(fit.hyper.loc["tau", "q50"]), 2)  # BDA3 Table 5.3: 5.1 (200 draws)
     5.24
-    >>> post = NormalNormal(prior={"mu": stats.norm(0, 5), "tau": stats.halfcauchy(scale=5)})
+    >>> post = hb.NormalNormal(prior={"mu": stats.norm(0, 5), "tau": stats.halfcauchy(scale=5)})
     >>> round(float(post.fit(hb.datasets.load("eight_schools")).hyper.loc["mu", "mean"]), 3)
     4.397
     """
