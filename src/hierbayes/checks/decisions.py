@@ -11,13 +11,14 @@ computed from exact joint posterior draws, with their Monte Carlo error.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hierbayes.checks.predictive import blocks, group_posteriors
-from hierbayes.errors import DataError, HierBayesError
+from hierbayes.errors import AccuracyWarning, DataError, HierBayesError
 from hierbayes.validate import check_choice, check_positive_int, check_prob
 
 if TYPE_CHECKING:
@@ -229,4 +230,21 @@ def prob_best(fit: Fit, descending: bool = True) -> pd.Series | None:
             log_cdf = np.maximum(np.log(cdf), -1e5)  # F ≈ 0 there: the product is 0 anyway
         total = count @ log_cdf
         out += wk * h * np.exp(log_dens + total[None, :] - log_cdf).sum(axis=1)
+    # Its own check: probabilities in [0, 1] that sum to 1 over the groups. Where the
+    # quadrature cannot resolve the components (e.g. Beta shapes of 1e21 in the
+    # kappa → ∞ tail, whose log densities cancel to nothing), refuse it: the caller
+    # then estimates P(best) from joint draws, with a warning, never a wrong number.
+    with np.errstate(invalid="ignore"):
+        total_p = float(count @ out)
+        ok = bool(np.all(np.isfinite(out)) and np.all(out > -1e-9) and np.all(out < 1 + 1e-9))
+    if not (ok and abs(total_p - 1.0) <= 1e-6):
+        warnings.warn(
+            "The exact P(best) quadrature failed its own check (the probabilities of the "
+            f"groups sum to {total_p:.3g}, not 1): it cannot resolve some hyperparameter "
+            "points. P(best) is estimated from 200 000 joint posterior draws instead "
+            "(Monte Carlo: see fit.ranks() for its error).",
+            AccuracyWarning,
+            stacklevel=3,
+        )
+        return None
     return pd.Series(out[inverse], index=fit.group_labels, name="p_best")
