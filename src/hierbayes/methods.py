@@ -117,7 +117,7 @@ class FitMethods:
     def ppc(self, statistics: Any = None, draws: int = 4000, seed: int | None = 0) -> Any:
         """Posterior predictive check with test statistics and their p-values.
 
-        See :func:`hierbayes.checks.predictive.posterior_predictive_check`.
+        See :func:`hierbayes.checks.ppc.posterior_predictive_check`.
         ``statistics`` maps names to functions of the observed quantity per
         group (vectorised over a leading axis of data sets if they can be);
         the defaults depend on the family.
@@ -129,7 +129,7 @@ class FitMethods:
         >>> list(fit.ppc(draws=200).table.index)
         ['zeros', 'max_rate', 'min_rate', 'var_rate']
         """
-        from hierbayes.checks.predictive import posterior_predictive_check
+        from hierbayes.checks.ppc import posterior_predictive_check
 
         return posterior_predictive_check(self, statistics, draws, seed)
 

@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
 import hierbayes as hb
-from hierbayes.output import plots
+from hierbayes.output import plot_data, plots
 
 FAMILIES = {
     "binomial": (hb.BetaBinomial, "rats"),
@@ -64,7 +64,7 @@ def test_shrinkage_draws_raw_against_mean(fit, ax):
     np.testing.assert_array_equal(seg[:, 1], np.column_stack([raw, mean]))
     # point area increases with group size
     sizes = _scatter(ax).get_sizes()
-    order = np.argsort(plots.group_size(fit))
+    order = np.argsort(plot_data.group_size(fit))
     assert np.all(np.diff(sizes[order]) >= 0) and sizes.max() > sizes.min()
     # the population mean line sits at fit.hyper's mean
     pop = fit.hyper.loc["mu" if "mu" in fit.hyper.index else "mean"]
@@ -80,7 +80,7 @@ def test_shrinkage_draws_raw_against_mean(fit, ax):
 
 def test_group_size_by_family(fit):
     g = fit.groups
-    size = plots.group_size(fit)
+    size = plot_data.group_size(fit)
     if "trials" in g:
         np.testing.assert_array_equal(size, g["trials"])
     elif "exposure" in g:
@@ -107,7 +107,7 @@ def test_caterpillar_is_sorted_summary(fit, ax):
     np.testing.assert_array_equal(seg[:, 0, 0], s["lower"])
     np.testing.assert_array_equal(seg[:, 1, 0], s["upper"])
     np.testing.assert_array_equal(seg[:, :, 1], np.column_stack([y, y]))
-    assert [ln.get_xdata()[0] for ln in ax.lines] == [plots.population_mean(fit)]
+    assert [ln.get_xdata()[0] for ln in ax.lines] == [plot_data.population_mean(fit)]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     if len(s) <= 40:
         assert labels == [str(i) for i in s.index]
@@ -122,13 +122,13 @@ def test_pooling_from_fit_table_and_result(fit):
                      "counts": "poisson"}[fit.observed_name]][1]
     table = hb.compare_pooling(hb.datasets.load(name), model=cls())
     table = table if isinstance(table, pd.DataFrame) else table.groups
-    from_fit = plots.pooling_table(fit)
+    from_fit = plot_data.pooling_table(fit)
     pd.testing.assert_frame_equal(from_fit, table)
     for source in (fit, table, types.SimpleNamespace(groups=table)):
         ax = plots.plot_pooling(source, ax=Figure().subplots())
         assert len(ax.containers) == 3
         t = table.iloc[np.argsort(table["none_mean"].to_numpy(), kind="stable")]
-        for k, (pooling, cont) in enumerate(zip(plots.POOLINGS, ax.containers, strict=True)):
+        for k, (pooling, cont) in enumerate(zip(plot_data.POOLINGS, ax.containers, strict=True)):
             line, _, (bars,) = cont.lines
             np.testing.assert_array_equal(line.get_ydata(), t[f"{pooling}_mean"])
             np.testing.assert_allclose(line.get_xdata(), np.arange(len(t)) + (k - 1) * 0.25)

@@ -1,8 +1,8 @@
-"""Predictive quantities of a fit: leave-one-group-out, evidence, new groups, checks.
+"""Predictive quantities of a fit: leave-one-group-out, evidence, new groups.
 
-Everything here is exact on the fit's weighted hyperparameter points except
-the posterior predictive checks, which need replicated data sets and use
-exact posterior draws.
+Everything here is exact on the fit's weighted hyperparameter points (the
+posterior predictive checks, which need replicated data sets, are in
+:mod:`hierbayes.checks.ppc`).
 
 Leave one group out (LOGO)
     p(eta | y_-j) ∝ p(eta | y) / p(y_j | eta, y_-j), so on the points
@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,18 +38,16 @@ from hierbayes.errors import (
     HierBayesWarning,
     PriorError,
 )
-from hierbayes.validate import check_positive_int, check_prob
+from hierbayes.validate import check_prob
 
 if TYPE_CHECKING:
     from hierbayes.result import Fit
 
 __all__ = [
-    "PPCResult",
     "log_evidence",
     "log_predictive_groups",
     "log_predictive_new",
     "logo",
-    "posterior_predictive_check",
     "predict_new",
 ]
 
@@ -520,100 +517,3 @@ def _aligned(values: Any, labels: pd.Index, name: str) -> np.ndarray:
 
 
 # ---- posterior predictive checks ------------------------------------------------------
-
-Statistic = Callable[[np.ndarray], Any]
-
-
-def default_statistics(fit: Fit) -> dict[str, Statistic]:
-    """The default test statistics: for counts the number of groups with zero
-    counts and the max, min and variance of the raw rates; for estimates their
-    max, min and variance."""
-    if not fit._conj.discrete:
-        return {"max": lambda y: y.max(axis=-1), "min": lambda y: y.min(axis=-1),
-                "var": lambda y: y.var(axis=-1, ddof=1)}
-    _, d, inverse = fit._patterns()
-    design = d[inverse]
-    ok = design > 0
-
-    def rate(y: np.ndarray) -> np.ndarray:
-        return y[..., ok] / design[ok]
-
-    return {
-        "zeros": lambda y: (y == 0).sum(axis=-1).astype(float),
-        "max_rate": lambda y: rate(y).max(axis=-1),
-        "min_rate": lambda y: rate(y).min(axis=-1),
-        "var_rate": lambda y: rate(y).var(axis=-1, ddof=1),
-    }
-
-
-@dataclass(frozen=True)
-class PPCResult:
-    """Posterior predictive check: statistics of replicated data against the observed.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per statistic: ``observed``, ``replicated_mean``,
-        ``replicated_sd``, ``p_value`` = P(T(y_rep) ≥ T(y) | y) (BDA3 §6.3)
-        and ``p_value_le`` = P(T(y_rep) ≤ T(y) | y) (they differ by the
-        probability of a tie for discrete statistics).
-    replicated : dict of str to numpy.ndarray
-        The statistic of each replicated data set.
-    observed : dict of str to float
-        The statistic of the data.
-    """
-
-    table: pd.DataFrame
-    replicated: dict[str, np.ndarray]
-    observed: dict[str, float]
-
-
-def _evaluate(f: Statistic, y: np.ndarray, name: str) -> np.ndarray:
-    """A statistic on a stack of data sets, vectorised if it can be, else row by row."""
-    try:
-        out = np.asarray(f(y), dtype=float)
-        if out.shape == y.shape[:-1]:
-            return out
-    except Exception:  # a scalar-only statistic: apply it row by row
-        pass
-    try:
-        return np.array([float(f(row)) for row in y.reshape(-1, y.shape[-1])]).reshape(
-            y.shape[:-1])
-    except Exception as exc:
-        raise HierBayesError(f"The test statistic {name!r} failed: {exc}") from exc
-
-
-def posterior_predictive_check(
-    fit: Fit,
-    statistics: Mapping[str, Statistic] | None = None,
-    draws: int = 4000,
-    seed: int | None = 0,
-) -> PPCResult:
-    """Replicate the data from exact posterior draws and compare test statistics."""
-    draws = check_positive_int("draws", draws)
-    stats = dict(default_statistics(fit) if statistics is None else statistics)
-    if not stats:
-        raise HierBayesError("Give at least one test statistic.")
-    rng = np.random.default_rng(seed)
-    obs_y = fit.observed()
-    observed = {k: float(_evaluate(f, obs_y[None, :], k)[0]) for k, f in stats.items()}
-    rep: dict[str, list[np.ndarray]] = {k: [] for k in stats}
-    block = max(1, min(draws, 10_000_000 // max(obs_y.size, 1)))
-    done = 0
-    while done < draws:
-        size = min(block, draws - done)
-        _, theta = fit._draw(size, rng)
-        y_rep = fit.replicate(theta, rng)
-        for k, f in stats.items():
-            rep[k].append(_evaluate(f, y_rep, k))
-        done += size
-    replicated = {k: np.concatenate(v) for k, v in rep.items()}
-    rows = []
-    for k in stats:
-        t, t0 = replicated[k], observed[k]
-        rows.append([t0, float(np.mean(t)), float(np.std(t, ddof=1)) if t.size > 1 else 0.0,
-                     float(np.mean(t >= t0)), float(np.mean(t <= t0))])
-    table = pd.DataFrame(rows, index=pd.Index(list(stats), name="statistic"),
-                         columns=["observed", "replicated_mean", "replicated_sd", "p_value",
-                                  "p_value_le"])
-    return PPCResult(table, replicated, observed)

@@ -6,13 +6,8 @@ Errors are one readable line and exit code 2 for bad input, 1 otherwise;
 
 from __future__ import annotations
 
-import glob as globbing
-import json
-import math
-import os
 import sys
-from contextlib import contextmanager, nullcontext
-from pathlib import Path
+from contextlib import nullcontext
 from typing import Any
 
 import click
@@ -21,357 +16,17 @@ import pandas as pd
 from hierbayes import datasets
 from hierbayes.errors import HierBayesError
 from hierbayes.models import compare_pooling
+from hierbayes.output.files import (
+    check_dask_output,
+    progress_bar,
+    read_dask,
+    read_data,
+    use_dask,
+    write_dask,
+)
+from hierbayes.output.tables import FORMATS, emit, json_value, print_table, sort_groups
 
 __all__ = ["main"]
-
-
-def _read(path: str | None, dataset: str | None) -> pd.DataFrame:
-    if (path is None) == (dataset is None):
-        raise click.UsageError("Give either a data file or --dataset NAME (not both).")
-    if dataset is not None:
-        if dataset not in datasets.DATASETS:
-            raise click.BadParameter(
-                f"unknown data set {dataset!r}; choose from {', '.join(datasets.DATASETS)}",
-                param_hint="--dataset",
-            )
-        return datasets.load(dataset)
-    files = _files(path)
-    try:
-        frames = [
-            pd.read_parquet(f) if _is_parquet(f) else _read_csv(f)
-            for f in files
-        ]
-    except Exception as exc:  # unreadable file: say so in one line
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
-def _read_csv(path: str) -> pd.DataFrame:
-    """A CSV with its delimiter sniffed from the first lines (',' if none is found).
-
-    pandas' own sniffing (sep=None) looks at the first line only, so a one-column
-    file lost its header ('Unnamed: 0', 'Unnamed: 1').
-    """
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as fh:
-        sample = fh.read(1 << 16)
-    try:
-        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|: ").delimiter
-    except csv.Error:
-        sep = ","
-    return pd.read_csv(path, sep=sep)
-
-
-_PARQUET = (".parquet", ".pq")
-_GLOB_CHARS = set("*?[")
-
-
-def _is_parquet(path: str) -> bool:
-    return Path(path).suffix.lower() in _PARQUET
-
-
-def _files(path: str) -> list[str]:
-    """The data files named by a path, a directory (its data files) or a glob pattern."""
-    p = Path(path)
-    if _GLOB_CHARS & set(path):
-        files = sorted(globbing.glob(path))
-        if not files:
-            raise click.BadParameter(f"no files match {path}", param_hint="DATA")
-        return files
-    if p.is_dir():
-        files = sorted(
-            str(f) for f in p.iterdir() if f.suffix.lower() in (*_PARQUET, ".csv", ".tsv")
-        )
-        if not files:
-            raise click.BadParameter(f"no .parquet or .csv files in {path}", param_hint="DATA")
-        kinds = {_is_parquet(f) for f in files}
-        if len(kinds) > 1:
-            raise click.BadParameter(
-                f"{path} mixes parquet and CSV files; point to one kind, e.g. "
-                f"'{Path(path) / '*.parquet'}'",
-                param_hint="DATA",
-            )
-        return files
-    if not p.exists():
-        raise click.BadParameter(f"no such file: {path}", param_hint="DATA")
-    return [path]
-
-
-def _memory_bytes() -> float:
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, OSError, ValueError):  # not POSIX: assume 8 GB
-        return 8e9
-
-
-def _use_dask(path: str | None, engine: str) -> bool:
-    """'dask' when asked, or for 'auto' on a glob, a directory, or a file above 1/4 of memory."""
-    if engine != "auto" or path is None:
-        return engine == "dask"
-    if _GLOB_CHARS & set(path) or Path(path).is_dir():
-        return True
-    p = Path(path)
-    return p.exists() and p.stat().st_size > _memory_bytes() / 4
-
-
-def _read_dask(path: str) -> Any:
-    """A lazy Dask DataFrame over parquet or CSV files (nothing is read yet)."""
-    try:
-        import dask.dataframe as dd
-    except ImportError:
-        raise click.UsageError(
-            "--engine dask (or a glob/directory of files) needs Dask: "
-            "pip install 'hierbayes[dask]'"
-        ) from None
-    files = _files(path)
-    try:
-        if all(_is_parquet(f) for f in files):
-            return dd.read_parquet(files)
-        if any(_is_parquet(f) for f in files):
-            raise ValueError("mixes parquet and CSV files")
-        return dd.read_csv(files)
-    except Exception as exc:  # unreadable files: say so in one line
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
-
-
-@contextmanager
-def _progress_bar():
-    """Show a bar on stderr for reported phases that run longer than a second."""
-    import time
-
-    from rich.progress import Progress
-
-    from hierbayes.progress import reporting
-
-    start = time.monotonic()
-    bar = Progress(transient=True, disable=not sys.stderr.isatty())
-    tasks: dict[str, Any] = {}
-
-    def update(task: str, done: int, total: int) -> None:
-        if time.monotonic() - start < 1.0 and not tasks:
-            return
-        if not tasks:
-            bar.start()
-        if task not in tasks:
-            tasks[task] = bar.add_task(task, total=total)
-        bar.update(tasks[task], completed=done)
-
-    try:
-        with reporting(update):
-            yield
-    finally:
-        if tasks:
-            bar.stop()
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "–"
-        if math.isinf(x):
-            return "∞" if x > 0 else "-∞"
-        return f"{x:.4g}"
-    return str(x)
-
-
-# ---- output: one code path for every command's tables --------------------------------------
-FORMATS = ("table", "csv", "json")
-NONFINITE = "NaN is null; +inf and -inf are the strings 'inf' and '-inf'"
-
-
-def _rich_table(title: str, frame: pd.DataFrame) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    table.add_column(frame.index.name or "", justify="left")
-    for col in frame.columns:
-        table.add_column(str(col), justify="right")
-    for idx, row in zip(frame.index, frame.itertuples(index=False, name=None), strict=True):
-        table.add_row(str(idx), *(_fmt(v) for v in row))
-    return table
-
-
-def _console(frame: pd.DataFrame, file: Any = None) -> Any:
-    from rich.console import Console
-
-    width = max(100, 12 * (len(frame.columns) + 1))
-    if file is None:
-        return Console(width=width)
-    return Console(file=file, width=width, no_color=True, highlight=False)
-
-
-def _print_table(title: str, frame: pd.DataFrame) -> None:
-    """One aligned rich table on stdout."""
-    _console(frame).print(_rich_table(title, frame))
-
-
-def _sorted(frame: pd.DataFrame, column: str | None, descending: bool = False) -> pd.DataFrame:
-    """``frame`` sorted by a column or its index name (stable; NaN last); as is if None."""
-    if column is None:
-        return frame
-    index_name = frame.index.name or "group"
-    if column == index_name:
-        return frame.sort_index(ascending=not descending, kind="stable")
-    if column not in frame.columns:
-        names = ", ".join([index_name, *map(str, frame.columns)])
-        raise click.BadParameter(f"no column {column!r} to sort by; choose from {names}",
-                                 param_hint="--sort")
-    return frame.sort_values(column, ascending=not descending, kind="stable",
-                             na_position="last")
-
-
-def _json_value(x: Any) -> Any:
-    """A JSON-safe scalar: NaN -> None, ±inf -> 'inf' / '-inf', NumPy scalars -> Python."""
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-        x = x.item()
-    if isinstance(x, float):
-        if math.isnan(x):
-            return None
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
-    if x is None or isinstance(x, (bool, int, str)):
-        return x
-    if x is pd.NA or x is pd.NaT:
-        return None
-    return str(x)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` (index first, under its name) as JSON-safe dicts."""
-    flat = frame.reset_index()
-    cols = [str(c) for c in flat.columns]
-    return [{c: _json_value(v) for c, v in zip(cols, row, strict=True)}
-            for row in flat.itertuples(index=False, name=None)]
-
-
-def _json_document(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
-    """``{"metadata": {...}, <table name>: [row, ...], ...}``, JSON-safe."""
-    meta = {k: _json_value(v) if not isinstance(v, (dict, list, tuple)) else v
-            for k, v in metadata.items()}
-    return {"metadata": {**meta, "nonfinite": NONFINITE},
-            **{name: _records(t) for name, t in tables.items()}}
-
-
-def _resolve_format(fmt: str | None, output: str | None) -> str:
-    """--format if given, else from the --output suffix (.json, .parquet, a directory, else
-    CSV), else 'table'."""
-    if fmt is not None:
-        return fmt
-    if output is None:
-        return "table"
-    if Path(output).suffix.lower() == ".json":
-        return "json"
-    if Path(output).suffix.lower() in _PARQUET or _is_directory_output(output):
-        return "parquet"
-    return "csv"
-
-
-def _emit(
-    tables: dict[str, pd.DataFrame],
-    fmt: str | None = None,
-    *,
-    output: str | None = None,
-    primary: str | None = None,
-    titles: dict[str, str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    header: str | None = None,
-    echo: tuple[str, ...] = (),
-) -> None:
-    """Write a command's tables in one format, to stdout or to ``output``.
-
-    Parameters
-    ----------
-    tables : dict of str to pandas.DataFrame
-        Named tables in display order (e.g. ``hyper`` then ``groups``); each
-        index becomes the first column.
-    fmt : {'table', 'csv', 'json'} or None
-        ``table``: aligned rich tables (empty ones skipped); ``csv``: the
-        ``primary`` table; ``json``: one document ``{"metadata": ...,
-        <name>: [rows], ...}`` with NaN as null and ±inf as ``"inf"`` /
-        ``"-inf"``. None: from the suffix of ``output`` (``.json``;
-        ``.parquet`` or a directory writes the primary table as parquet;
-        otherwise CSV), or ``table`` without one.
-    output : str, optional
-        File to write instead of stdout; the terminal then shows ``header``
-        and the tables named in ``echo``, and stderr says what was written.
-    primary : str, optional
-        The table of the CSV and parquet formats (default: the last).
-    titles : dict of str to str, optional
-        Titles of the rich tables (default: the names).
-    metadata : dict, optional
-        The JSON document's ``metadata`` (command, model, data, ...).
-    header : str, optional
-        A line shown above the rich tables (e.g. the fit's repr).
-    echo : tuple of str
-        Tables shown on the terminal when the output goes to a file.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"mean": [0.5, float("inf")]}, index=pd.Index(["a", "b"], name="group"))
-    >>> _emit({"groups": t}, "csv")
-    group,mean
-    a,0.5
-    b,inf
-    >>> _emit({"groups": t}, "json", metadata={"command": "demo"})  # doctest: +ELLIPSIS
-    {
-     "metadata": {
-      "command": "demo",
-    ...
-     "groups": [
-      {
-       "group": "a",
-       "mean": 0.5
-      },
-    ...
-    """
-    fmt = _resolve_format(fmt, output)
-    primary = primary if primary is not None else list(tables)[-1]
-    titles = titles or {}
-    if output is not None and fmt != "table":
-        if header:
-            click.echo(header)
-        for name in echo:
-            if name != primary and len(tables[name]):
-                _print_table(titles.get(name, name), tables[name])
-    if fmt == "table":
-        shown = {n: t for n, t in tables.items() if len(t) or n == primary}
-        widest = max(shown.values(), key=lambda t: len(t.columns))
-        with open(output, "w") if output else nullcontext() as f:
-            console = _console(widest, f)
-            if header:
-                console.print(header, markup=False, highlight=False)
-            for name, t in shown.items():
-                console.print(_rich_table(titles.get(name, name), t))
-        if output:
-            click.echo(f"wrote {len(tables[primary])} rows to {output}", err=True)
-        return
-    if fmt == "parquet":
-        _write_parquet(tables[primary], output)  # type: ignore[arg-type]
-        return
-    if fmt == "csv":
-        text = tables[primary].reset_index().to_csv(index=False)
-        rows = len(tables[primary])
-    else:
-        doc = _json_document(tables, metadata or {})
-        text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
-        rows = " and ".join(f"{len(t)} {name}" for name, t in tables.items())
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {rows} rows to {output}", err=True)
-
-
-def _write_parquet(frame: pd.DataFrame, output: str) -> None:
-    out = Path(output)
-    if _is_directory_output(output):
-        out.mkdir(parents=True, exist_ok=True)
-        out = out / "part.0.parquet"
-    frame.reset_index().to_parquet(out, index=False)
-    click.echo(f"wrote {len(frame)} rows to {out}", err=True)
 
 
 def _output_options(*, tables: tuple[str, ...] = (), sort: bool = True):
@@ -403,31 +58,6 @@ def _output_options(*, tables: tuple[str, ...] = (), sort: bool = True):
         return f
 
     return decorate
-
-
-def _is_directory_output(output: str) -> bool:
-    return output.endswith(("/", os.sep)) or Path(output).is_dir()
-
-
-def _check_dask_output(output: str | None) -> None:
-    if output is not None and Path(output).suffix.lower() in (".json", *_PARQUET):
-        raise click.BadParameter(
-            f"with the Dask engine, --output must be a directory (parquet files are written "
-            f"there) or a .csv file; got {output}",
-            param_hint="--output",
-        )
-
-
-def _write_dask(frame: Any, output: str, n_groups: int) -> None:
-    """Per-group results of a Dask fit: parquet files in a directory, or one CSV file."""
-    out = Path(output)
-    table = frame.reset_index()
-    if out.suffix.lower() == ".csv":
-        table.to_csv(str(out), single_file=True, index=False)
-    else:
-        table.to_parquet(str(out), write_index=False)
-        out = Path(output)
-    click.echo(f"wrote {n_groups} rows to {out}", err=True)
 
 
 # family name -> (module, class, column roles); a family's roles default to canonical names.
@@ -586,7 +216,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls(pooling=pooling, method=method, probs=_central_probs(prob))
-    if _use_dask(data, engine) and dataset is None:
+    if use_dask(data, engine) and dataset is None:
         if info["roles"] != ("successes", "trials"):
             raise click.UsageError("the Dask engine supports the binomial family only")
         if fmt == "json" or sort or table != "groups" or (
@@ -597,11 +227,11 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
                 "--engine pandas")
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
-    result = model.fit(_read(data, dataset), **roles)
-    with _progress_bar():
+    result = model.fit(read_data(data, dataset), **roles)
+    with progress_bar():
         groups = result.groups if intervals else result.moments
-    _emit(
-        {"hyper": result.hyper, "groups": _sorted(groups, sort, descending)},
+    emit(
+        {"hyper": result.hyper, "groups": sort_groups(groups, sort, descending)},
         fmt,
         output=output,
         primary=table,
@@ -639,15 +269,15 @@ def _metadata(command: str, model: Any, info: dict[str, Any], data: str | None,
     }
     if fit is not None:
         meta["n_groups"] = len(fit.group_labels)
-        meta["numerical_error"] = _json_value(fit.error)
+        meta["numerical_error"] = json_value(fit.error)
     return {**meta, **extra}
 
 
 def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
               scheduler: str | None, intervals: bool) -> None:
     """The fit command on Dask: reduce on the workers, write per-group parquet from them."""
-    _check_dask_output(output)
-    ddf = _read_dask(data)
+    check_dask_output(output)
+    ddf = read_dask(data)
     if scheduler is not None:
         from distributed import Client
 
@@ -662,13 +292,13 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
         result = model.fit(ddf, **roles)
         click.echo(repr(result))
         if len(result.hyper):
-            _print_table("Hyperparameters", result.hyper)
+            print_table("Hyperparameters", result.hyper)
         groups = result.groups if intervals else result.moments
         if output:
-            _write_dask(groups, output, result.n_groups)
+            write_dask(groups, output, result.n_groups)
         else:
             shown = groups.partitions[0].compute().head(20)
-            _print_table(f"Groups (first {len(shown)} of {result.n_groups}; give --output "
+            print_table(f"Groups (first {len(shown)} of {result.n_groups}; give --output "
                          "to write all)", shown)
 
 
@@ -686,14 +316,14 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     <pooling>_upper for complete, none and partial pooling (equal-tailed
     intervals of mass --prob).
     """
-    frame = _read(data, dataset)
+    frame = read_data(data, dataset)
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
     result = compare_pooling(frame, prob=prob, model=model, **roles)
     groups = result.groups
-    _emit(
-        {"elpd": result.elpd, "pooling": _sorted(groups, sort, descending)},
+    emit(
+        {"elpd": result.elpd, "pooling": sort_groups(groups, sort, descending)},
         fmt,
         output=output,
         primary=table,
@@ -733,9 +363,9 @@ def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **giv
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls(pooling=pooling)
-    result = model.fit(_read(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset), **roles)
     ppc = result.ppc(draws=draws, seed=seed)
-    _emit(
+    emit(
         {"ppc": ppc.table},
         fmt,
         output=output,
@@ -786,7 +416,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
-    result = model.fit(_read(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
     table.insert(0, "mean", result.moments["mean"])
     if exact_best:
@@ -797,7 +427,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
                             direction="greater" if above is not None else "less")
         table = table.join(flags)
     table = table.sort_values("mean_rank", kind="stable")
-    _emit(
+    emit(
         {"ranks": table},
         fmt,
         output=output,
@@ -835,7 +465,7 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
-    result = model.fit(_read(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset), **roles)
     args = {}
     if design is not None:
         args[result.design_name] = design
@@ -845,7 +475,7 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     header = repr(result)
     if design is not None and observed is not None:
         header += f"\nlog p(observed | data) = {result.log_predictive_new(**args):.6g}"
-    _emit(
+    emit(
         {"new_group": table},
         fmt,
         output=output,
@@ -886,8 +516,8 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     roles = _roles(group, info["roles"], given)
     tail = (1 - prob) / 2
     model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
-    result = model.fit(_read(data, dataset), **roles)
-    with _progress_bar():
+    result = model.fit(read_data(data, dataset), **roles)
+    with progress_bar():
         out = write_report(result, output, title=title, prob=prob, draws=draws, seed=seed)
     click.echo(f"wrote {out}", err=True)
 
@@ -903,7 +533,7 @@ def list_datasets(fmt, output) -> None:
         [(d.name, d.family, d.description, d.source) for d in datasets.DATASETS.values()],
         columns=["name", "family", "description", "source"],
     ).set_index("name")
-    _emit({"datasets": frame}, fmt, output=output, titles={"datasets": "Bundled data sets"},
+    emit({"datasets": frame}, fmt, output=output, titles={"datasets": "Bundled data sets"},
           metadata={"command": "datasets"})
 
 

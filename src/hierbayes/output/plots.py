@@ -19,48 +19,37 @@ from the fit's own tables, so what is drawn is what ``fit.groups``,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hierbayes.output.plot_data import (
+    POOLINGS,
+    RAW_WORDS,
+    SIZE_WORDS,
+    THETA_WORDS,
+    as_pooling_table,
+    family_kind,
+    group_size,
+    interval_table,
+    pooling_table,
+    population_mean,
+)
+
 __all__ = [
-    "compare_fit_pooling",
-    "group_size",
-    "interval_table",
     "plot_caterpillar",
     "plot_hyperposterior",
     "plot_pooling",
     "plot_ppc",
     "plot_ranks",
     "plot_shrinkage",
-    "pooling_table",
-    "population_mean",
 ]
 
-POOLINGS = ("complete", "none", "partial")
 # BDA3 Figure 5.3: contour lines at 0.05, 0.15, ..., 0.95 times the density at the mode
 LEVELS = tuple(np.round(np.arange(0.05, 1.0, 0.1), 2))
-
-# family (by the name of its observed quantity) -> words for the axes
-_FAMILY = {"successes": "binomial", "estimate": "normal", "counts": "poisson"}
-_RAW = {
-    "binomial": "successes / trials",
-    "normal": "estimate",
-    "poisson": "counts / exposure",
-}
-_THETA = {"binomial": "probability", "normal": "effect", "poisson": "rate per unit exposure"}
-_SIZE = {"binomial": "trials", "normal": "1 / std_error²", "poisson": "exposure"}
 _LABEL_LIMIT = 40  # groups named on an axis up to this many
-
-
-def _family(fit: Any) -> str:
-    name = fit.observed_name
-    if name not in _FAMILY:  # pragma: no cover - a new family must add its words here
-        raise TypeError(f"no plots for a fit of {name!r}; expected one of {sorted(_FAMILY)}")
-    return _FAMILY[name]
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.8)) -> Any:
@@ -77,46 +66,6 @@ def _label_groups(ax: Any, axis: str, pos: np.ndarray, labels: pd.Index) -> None
         return
     setter = ax.set_yticks if axis == "y" else ax.set_xticks
     setter(pos, [str(g) for g in labels], fontsize="small")
-
-
-def group_size(fit: Any) -> np.ndarray:
-    """The size of each group's data: trials, exposure, or 1/std_error² (Normal–Normal).
-
-    Examples
-    --------
-    >>> import hierbayes as hb
-    >>> fit = hb.GammaPoisson().fit(hb.datasets.load("pumps"))
-    >>> group_size(fit)[:2].tolist()
-    [94.3, 15.7]
-    """
-    g = fit.moments
-    fam = _family(fit)
-    if fam == "normal":
-        return 1.0 / g["std_error"].to_numpy(float) ** 2
-    return g["trials" if fam == "binomial" else "exposure"].to_numpy(float)
-
-
-def population_mean(fit: Any) -> float | None:
-    """Posterior mean of the population mean of theta (None without pooling).
-
-    The ``mu`` row of ``fit.hyper`` (Beta–Binomial, Normal–Normal), ``mean``
-    (Gamma–Poisson) or ``theta`` (complete pooling); the posterior median
-    where the mean is not finite or not established.
-
-    Examples
-    --------
-    >>> import hierbayes as hb
-    >>> round(population_mean(hb.BetaBinomial().fit(hb.datasets.load("rats"))), 4)
-    0.1443
-    """
-    hyper = fit.hyper
-    for row in ("theta", "mu", "mean"):
-        if row in hyper.index:
-            value = float(hyper.loc[row, "mean"])
-            if not math.isfinite(value) and "q50" in hyper.columns:
-                value = float(hyper.loc[row, "q50"])
-            return value if math.isfinite(value) else None
-    return None
 
 
 def _mean_line(ax: Any, fit: Any, horizontal: bool) -> None:
@@ -172,47 +121,18 @@ def plot_shrinkage(fit: Any, *, ax: Any = None, **style: Any) -> Any:
     biggest = float(np.max(size)) if size.size and np.isfinite(size).all() else 0.0
     area = 8.0 + 112.0 * size / biggest if biggest > 0 else np.full(size.shape, 30.0)
     kw = {"color": "C0", "alpha": 0.8, "edgecolors": "white", "linewidths": 0.5,
-          "zorder": 2, "label": f"posterior mean (area ∝ {_SIZE[_family(fit)]})"}
+          "zorder": 2, "label": f"posterior mean (area ∝ {SIZE_WORDS[family_kind(fit)]})"}
     ax.scatter(raw, mean, s=area, **(kw | style))
     if raw.size:
         lo, hi = float(min(raw.min(), mean.min())), float(max(raw.max(), mean.max()))
         ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=0.8,
                 label="no pooling (raw = mean)")
     _mean_line(ax, fit, horizontal=True)
-    ax.set_xlabel(f"raw estimate ({_RAW[_family(fit)]})")
+    ax.set_xlabel(f"raw estimate ({RAW_WORDS[family_kind(fit)]})")
     ax.set_ylabel("posterior mean of theta")
     ax.set_title("Shrinkage toward the population mean")
     ax.legend(loc="upper left", fontsize="small")
     return ax
-
-
-def interval_table(fit: Any, prob: float = 0.95) -> pd.DataFrame:
-    """Per-group ``mean``, ``lower`` and ``upper`` (equal-tailed, mass ``prob``).
-
-    Taken from ``fit.groups`` (computed once per fit) when the model's
-    ``probs`` include both tails, else from ``fit.summary(prob)``; the
-    numbers agree to rounding (the quantiles are solved to ~1e-14).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import hierbayes as hb
-    >>> fit = hb.NormalNormal().fit(hb.datasets.load("eight_schools"))
-    >>> t = interval_table(fit)
-    >>> bool(np.allclose(t["lower"], fit.summary()["lower"], rtol=1e-12))
-    True
-    """
-    from hierbayes.result import quantile_label
-    from hierbayes.validate import check_prob
-
-    prob = check_prob("prob", prob)
-    tail = (1.0 - prob) / 2.0
-    lo, hi = quantile_label(tail), quantile_label(1.0 - tail)
-    probs = [quantile_label(q) for q in fit.model.probs]
-    if lo in probs and hi in probs:
-        g = fit.groups
-        return pd.DataFrame({"mean": g["mean"], "lower": g[lo], "upper": g[hi]})
-    return fit.summary(prob)[["mean", "lower", "upper"]]
 
 
 def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: Any) -> Any:
@@ -255,70 +175,11 @@ def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: A
     ax.scatter(s["mean"].to_numpy(float), y, **(kw | style))
     _mean_line(ax, fit, horizontal=False)
     _label_groups(ax, "y", y, s.index)
-    ax.set_xlabel(f"theta ({_THETA[_family(fit)]})")
+    ax.set_xlabel(f"theta ({THETA_WORDS[family_kind(fit)]})")
     ax.set_ylabel("group (sorted by posterior mean)")
     ax.set_title(f"Group posteriors: means and {prob:.0%} intervals")
     ax.legend(loc="lower right", fontsize="small")
     return ax
-
-
-def _canonical_frame(fit: Any) -> pd.DataFrame:
-    """The fit's data, one row per group, under the canonical column names."""
-    g = fit.moments
-    cols = [c for c in g.columns[: g.columns.get_loc("mean")] if c != "raw"]
-    return g[cols].rename_axis("group").reset_index()
-
-
-def compare_fit_pooling(fit: Any, prob: float = 0.95) -> Any:
-    """:func:`hierbayes.compare_pooling` on a fit's data, with the fit's model.
-
-    Complete, no and partial pooling refitted to the fit's data (one row per
-    group) with its prior. The leave-one-group-out comparison needs the full
-    posterior, so an empirical-Bayes model is compared with ``method='exact'``.
-
-    Examples
-    --------
-    >>> import hierbayes as hb
-    >>> c = compare_fit_pooling(hb.GammaPoisson().fit(hb.datasets.load("pumps")))
-    >>> c.groups.shape, list(c.elpd.index)
-    ((10, 12), ['complete', 'none', 'partial'])
-    """
-    from dataclasses import replace
-
-    from hierbayes.checks.pooling import compare_pooling
-
-    model = fit.model if fit.model.method == "exact" else replace(fit.model, method="exact")
-    return compare_pooling(_canonical_frame(fit), prob=prob, model=model)
-
-
-def pooling_table(fit: Any, prob: float = 0.95) -> pd.DataFrame:
-    """The ``groups`` table of :func:`compare_fit_pooling`: the three pooling levels per group.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by group, with the data columns and ``<pooling>_mean``,
-        ``<pooling>_lower``, ``<pooling>_upper`` for each pooling level.
-
-    Examples
-    --------
-    >>> import hierbayes as hb
-    >>> t = pooling_table(hb.BetaBinomial().fit(hb.datasets.load("rats")), prob=0.9)
-    >>> [c for c in t.columns if c.startswith("partial")]
-    ['partial_mean', 'partial_lower', 'partial_upper']
-    """
-    return _as_pooling_table(compare_fit_pooling(fit, prob))
-
-
-def _as_pooling_table(source: Any) -> pd.DataFrame:
-    table = source if isinstance(source, pd.DataFrame) else getattr(source, "groups", None)
-    need = [f"{p}_{c}" for p in POOLINGS for c in ("mean", "lower", "upper")]
-    if not isinstance(table, pd.DataFrame) or not set(need) <= set(table.columns):
-        raise TypeError(
-            "`source` must be a fit, the result of compare_pooling or its DataFrame with "
-            f"columns {', '.join(need)}; got {type(source).__name__}"
-        )
-    return table
 
 
 def plot_pooling(source: Any, *, ax: Any = None, prob: float = 0.95, **style: Any) -> Any:
@@ -354,7 +215,7 @@ def plot_pooling(source: Any, *, ax: Any = None, prob: float = 0.95, **style: An
     3
     """
     table = pooling_table(source, prob) if hasattr(source, "points") else \
-        _as_pooling_table(source)
+        as_pooling_table(source)
     order = np.argsort(table["none_mean"].to_numpy(float), kind="stable")
     table = table.iloc[order]
     x = np.arange(len(table), dtype=float)
@@ -387,7 +248,7 @@ def _hyper_coords(fit: Any) -> tuple[np.ndarray, np.ndarray, Any, str, str]:
     """Points (x, y) of a two-dimensional hyperposterior, its log density in (x, y), labels."""
     p = fit.points.params
     a, b = p["alpha"], p["beta"]
-    if _family(fit) == "binomial":  # the grid's own coordinates (u, v)
+    if family_kind(fit) == "binomial":  # the grid's own coordinates (u, v)
         logpost = fit.points.logpost if fit.points.grid is not None else None
         return (np.log(a / b), np.log(a + b), logpost, "logit mu = log(alpha / beta)",
                 "log kappa = log(alpha + beta)")
@@ -445,7 +306,7 @@ def plot_hyperposterior(fit: Any, *, ax: Any = None, levels: Sequence[float] = L
             "plot; fit with pooling='partial'"
         )
     ax = _axes(ax)
-    if _family(fit) == "normal":
+    if family_kind(fit) == "normal":
         return _plot_tau(fit, ax, **style)
     x, y, logpost, xlabel, ylabel = _hyper_coords(fit)
     ax.set_xlabel(xlabel)

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.output import plots
+from hierbayes.output import plot_data, plots
+from hierbayes.output.numbers import format_number
 from hierbayes.result import quantile_label
 
 __all__ = ["render_report", "write_report"]
@@ -100,25 +101,12 @@ def _esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _fmt(x: Any) -> str:
-    if isinstance(x, bool | np.bool_):
-        return str(x)
-    if isinstance(x, int | np.integer):
-        return str(int(x))
-    if isinstance(x, float | np.floating):
-        x = float(x)
-        if math.isnan(x):
-            return "–"
-        if math.isinf(x):
-            return "∞" if x > 0 else "−∞"
-        return f"{x:.4g}"
-    return str(x)
 
 
 def _cell(x: Any) -> str:
     if isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool):
-        return f'<td data-value="{float(x)!r}">{_esc(_fmt(x))}</td>'
-    return f"<td>{_esc(_fmt(x))}</td>"
+        return f'<td data-value="{float(x)!r}">{_esc(format_number(x))}</td>'
+    return f"<td>{_esc(format_number(x))}</td>"
 
 
 def _table(frame: pd.DataFrame, *, sortable: bool = False, table_id: str | None = None,
@@ -186,8 +174,8 @@ def _data_summary(fit: Any, fam: str) -> str:
         total_num, total_den = float(g[num].sum()), float(g[den].sum())
         empty = int((g[den] == 0).sum())
         if total_den > 0:
-            text += (f" Pooled rate {_esc(_fmt(total_num / total_den))} "
-                     f"({_esc(_fmt(total_num))} / {_esc(_fmt(total_den))}).")
+            text += (f" Pooled rate {_esc(format_number(total_num / total_den))} "
+                     f"({_esc(format_number(total_num))} / {_esc(format_number(total_den))}).")
         if empty:
             text += f" {empty} group(s) without data (they get the population distribution)."
     return text + "</p>" + _table(table)
@@ -256,7 +244,7 @@ def _checks(fit: Any, prob: float, draws: int, seed: int | None) -> tuple[str, s
 
 
 def _pooling(fit: Any, prob: float, n: int) -> str:
-    comparison = plots.compare_fit_pooling(fit, prob)
+    comparison = plot_data.compare_fit_pooling(fit, prob)
     table = comparison.groups
     note = ("" if fit.model.method == "exact" else
             '<p class="note">Partial pooling here is the exact (full Bayes) fit: '
@@ -288,7 +276,7 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
     >>> page.startswith("<!DOCTYPE html>"), "http://" in page.replace("http://www.w3.org", "")
     (True, False)
     """
-    fam = plots._family(fit)
+    fam = plot_data.family_kind(fit)
     name = _FAMILY_NAME[fam]
     n = len(fit.group_labels)
     title = title or f"{name} model of {n} groups"

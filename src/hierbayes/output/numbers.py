@@ -1,0 +1,36 @@
+"""How hierbayes writes a number for a person: one formatter for the terminal and the report."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["format_number"]
+
+
+def format_number(x: Any, *, minus: str = "−") -> str:
+    """Four significant digits; NaN as "–", infinities as "∞" (with ``minus`` for −∞).
+
+    Integers and booleans are written in full, anything else as ``str``.
+
+    Examples
+    --------
+    >>> format_number(0.123456), format_number(float("nan")), format_number(-math.inf, minus="-")
+    ('0.1235', '–', '-∞')
+    >>> format_number(np.int64(12345678))
+    '12345678'
+    """
+    if isinstance(x, bool | np.bool_):
+        return str(x)
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    if isinstance(x, float | np.floating):
+        x = float(x)
+        if math.isnan(x):
+            return "–"
+        if math.isinf(x):
+            return "∞" if x > 0 else f"{minus}∞"
+        return f"{x:.4g}"
+    return str(x)
