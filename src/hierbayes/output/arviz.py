@@ -29,7 +29,6 @@ Group labels become strings in the ``group`` coordinate.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,29 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["hyper_draws", "to_arviz"]
 
 
-def _beta_binomial(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    a, b = h["alpha"], h["beta"]
-    return {"alpha": a, "beta": b, "mu": a / (a + b), "kappa": a + b,
-            "logit_mu": np.log(a) - np.log(b), "log_kappa": np.log(a + b)}
 
 
-def _normal_normal(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    with np.errstate(divide="ignore"):
-        return {"mu": h["mu"], "tau": h["tau"], "log_tau": np.log(h["tau"])}
 
-
-def _gamma_poisson(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    a, b = h["alpha"], h["beta"]
-    return {"alpha": a, "beta": b, "mean": a / b, "log_mean": np.log(a) - np.log(b),
-            "log_alpha": np.log(a), "log_beta": np.log(b)}
-
-
-# observed quantity -> the rows of the family's hyper table from its natural parameters
-_DERIVED: dict[str, Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]] = {
-    "successes": _beta_binomial,
-    "estimate": _normal_normal,
-    "counts": _gamma_poisson,
-}
 
 
 def hyper_draws(fit: Fit, natural: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -94,7 +73,7 @@ def hyper_draws(fit: Fit, natural: dict[str, np.ndarray]) -> dict[str, np.ndarra
     """
     if fit.model.pooling != "partial" or fit.model.method != "exact" or not natural:
         return {}
-    return _DERIVED[fit.observed_name](natural)
+    return type(fit).derived_hyper(natural)
 
 
 def _point_estimates(fit: Fit) -> dict[str, np.ndarray]:
@@ -104,7 +83,7 @@ def _point_estimates(fit: Fit) -> dict[str, np.ndarray]:
     params = {k: v[:1] for k, v in fit.points.params.items()}
     if fit.observed_name == "estimate":  # Normal–Normal keeps mu as mean and variance
         params = {"mu": params["mu_mean"], "tau": params["tau"]}
-    return {k: np.asarray(v[0], dtype=float) for k, v in _DERIVED[fit.observed_name](
+    return {k: np.asarray(v[0], dtype=float) for k, v in type(fit).derived_hyper(
         params).items()}
 
 

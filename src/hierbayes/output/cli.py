@@ -15,6 +15,7 @@ import pandas as pd
 
 from hierbayes import datasets
 from hierbayes.errors import HierBayesError
+from hierbayes.families.registry import families, family_of_dataset
 from hierbayes.models import compare_pooling
 from hierbayes.output.files import (
     check_dask_output,
@@ -60,14 +61,7 @@ def _output_options(*, tables: tuple[str, ...] = (), sort: bool = True):
     return decorate
 
 
-# family name -> (module, class, column roles); a family's roles default to canonical names.
-FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "binomial": ("hierbayes.models", "BetaBinomial", ("successes", "trials")),
-    "normal": ("hierbayes.models", "NormalNormal", ("estimate", "std_error")),
-    "poisson": ("hierbayes.models", "GammaPoisson", ("counts", "exposure")),
-}
-_DATASET_FAMILY = {"beta-binomial": "binomial", "normal-normal": "normal",
-                   "gamma-poisson": "poisson"}
+FAMILIES = families()  # --family name -> FamilyInfo (hierbayes.families.registry)
 
 _columns = [
     click.option("--family", type=click.Choice(list(FAMILIES)), default=None,
@@ -108,15 +102,12 @@ def _model_class(family: str | None, dataset: str | None) -> tuple[type, dict[st
     if family is None:
         family = "binomial"
         if dataset is not None and dataset in datasets.DATASETS:
-            family = _DATASET_FAMILY[datasets.DATASETS[dataset].family]
-    module, name, roles = FAMILIES[family]
-    import importlib
+            family = family_of_dataset(datasets.DATASETS[dataset].family).name
+    info = FAMILIES[family]
+    import hierbayes.models
 
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise click.UsageError(f"the {family!r} family is not available: {exc}") from exc
-    return cls, {"roles": roles, "family": family}
+    cls = getattr(hierbayes.models, info.model)
+    return cls, {"roles": info.roles, "family": family}
 
 
 def _roles(group: str | None, roles: tuple[str, ...], given: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hierbayes.families.registry import info_of
+
 __all__ = [
     "POOLINGS",
     "as_pooling_table",
@@ -26,22 +28,9 @@ __all__ = [
 
 POOLINGS = ("complete", "none", "partial")
 
-# family (by the name of its observed quantity) -> words for the axes
-FAMILY_KIND = {"successes": "binomial", "estimate": "normal", "counts": "poisson"}
-RAW_WORDS = {
-    "binomial": "successes / trials",
-    "normal": "estimate",
-    "poisson": "counts / exposure",
-}
-THETA_WORDS = {"binomial": "probability", "normal": "effect", "poisson": "rate per unit exposure"}
-SIZE_WORDS = {"binomial": "trials", "normal": "1 / std_error²", "poisson": "exposure"}
-
-
 def family_kind(fit: Any) -> str:
-    name = fit.observed_name
-    if name not in FAMILY_KIND:  # pragma: no cover - a new family must add its words here
-        raise TypeError(f"no plots for a fit of {name!r}; expected one of {sorted(FAMILY_KIND)}")
-    return FAMILY_KIND[name]
+    """The command-line name of a fit's family (``'binomial'``, ...)."""
+    return info_of(fit).name
 
 
 def group_size(fit: Any) -> np.ndarray:

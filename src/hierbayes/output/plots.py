@@ -25,11 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hierbayes.families.registry import info_of
 from hierbayes.output.plot_data import (
     POOLINGS,
-    RAW_WORDS,
-    SIZE_WORDS,
-    THETA_WORDS,
     as_pooling_table,
     family_kind,
     group_size,
@@ -121,14 +119,14 @@ def plot_shrinkage(fit: Any, *, ax: Any = None, **style: Any) -> Any:
     biggest = float(np.max(size)) if size.size and np.isfinite(size).all() else 0.0
     area = 8.0 + 112.0 * size / biggest if biggest > 0 else np.full(size.shape, 30.0)
     kw = {"color": "C0", "alpha": 0.8, "edgecolors": "white", "linewidths": 0.5,
-          "zorder": 2, "label": f"posterior mean (area ∝ {SIZE_WORDS[family_kind(fit)]})"}
+          "zorder": 2, "label": f"posterior mean (area ∝ {info_of(fit).size})"}
     ax.scatter(raw, mean, s=area, **(kw | style))
     if raw.size:
         lo, hi = float(min(raw.min(), mean.min())), float(max(raw.max(), mean.max()))
         ax.plot([lo, hi], [lo, hi], color="0.4", linestyle="--", linewidth=0.8,
                 label="no pooling (raw = mean)")
     _mean_line(ax, fit, horizontal=True)
-    ax.set_xlabel(f"raw estimate ({RAW_WORDS[family_kind(fit)]})")
+    ax.set_xlabel(f"raw estimate ({info_of(fit).raw})")
     ax.set_ylabel("posterior mean of theta")
     ax.set_title("Shrinkage toward the population mean")
     ax.legend(loc="upper left", fontsize="small")
@@ -175,7 +173,7 @@ def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: A
     ax.scatter(s["mean"].to_numpy(float), y, **(kw | style))
     _mean_line(ax, fit, horizontal=False)
     _label_groups(ax, "y", y, s.index)
-    ax.set_xlabel(f"theta ({THETA_WORDS[family_kind(fit)]})")
+    ax.set_xlabel(f"theta ({info_of(fit).theta})")
     ax.set_ylabel("group (sorted by posterior mean)")
     ax.set_title(f"Group posteriors: means and {prob:.0%} intervals")
     ax.legend(loc="lower right", fontsize="small")

@@ -27,14 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hierbayes.families.registry import info_of
 from hierbayes.output import plot_data, plots
 from hierbayes.output.numbers import format_number
 from hierbayes.result import quantile_label
 
 __all__ = ["render_report", "write_report"]
 
-_FAMILY_NAME = {"binomial": "Beta–Binomial", "normal": "Normal–Normal",
-                "poisson": "Gamma–Poisson"}
 _TOTALS = ("successes", "trials", "counts", "exposure")
 _MAX_ROWS = 5000  # group-table rows written; larger tables are cut (with a note)
 _SVG_GROUPS = 500  # plots of more groups are embedded as PNG
@@ -157,7 +156,7 @@ def _tall(n: int) -> tuple[float, float]:
     return (6.4, max(4.0, min(0.11 * n + 1.5, 10.0)))
 
 
-def _data_summary(fit: Any, fam: str) -> str:
+def _data_summary(fit: Any) -> str:
     g = fit.moments
     cols = list(g.columns[: g.columns.get_loc("mean")])
     rows = []
@@ -169,8 +168,9 @@ def _data_summary(fit: Any, fam: str) -> str:
     table = pd.DataFrame(rows, index=pd.Index(cols, name="column"),
                          columns=["min", "median", "max", "total"])
     text = f"<p>{len(g)} groups; observed quantity <code>{_esc(fit.observed_name)}</code>."
-    if fam in ("binomial", "poisson"):
-        num, den = ("successes", "trials") if fam == "binomial" else ("counts", "exposure")
+    info = info_of(fit)
+    if info.totals:
+        num, den = info.roles
         total_num, total_den = float(g[num].sum()), float(g[den].sum())
         empty = int((g[den] == 0).sum())
         if total_den > 0:
@@ -277,14 +277,14 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
     (True, False)
     """
     fam = plot_data.family_kind(fit)
-    name = _FAMILY_NAME[fam]
+    name = info_of(fit).title
     n = len(fit.group_labels)
     title = title or f"{name} model of {n} groups"
     tail = (1.0 - prob) / 2.0
     pool = fit.model.pooling
     sections: list[tuple[str, str, str]] = []  # (id, heading, body)
 
-    sections.append(("data", "Data", _data_summary(fit, fam)))
+    sections.append(("data", "Data", _data_summary(fit)))
     sections.append(("model", "Model and prior",
                      f"<p>{name} hierarchical model, pooling <code>{_esc(pool)}</code>, "
                      f"method <code>{_esc(fit.model.method)}</code>.</p>"

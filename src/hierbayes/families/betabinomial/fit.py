@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,12 +14,14 @@ from scipy.special import betainccinv, betaincinv, expit, logit
 from scipy.stats import binom
 
 from hierbayes.data.columns import BinomialCounts
+from hierbayes.families.betabinomial import INFO
 from hierbayes.families.betabinomial.math import (
     CollapsedLikelihood,
     conditional_moments,
     mixture_quantiles,
 )
 from hierbayes.families.conjugate import BETA
+from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import GridPosterior, integrate_2d
 from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
@@ -48,6 +50,8 @@ class BetaBinomialResult(Fit):
         False under complete pooling, where every group shares one posterior.
     """
 
+    family_info: ClassVar[FamilyInfo] = INFO
+
     model: BetaBinomialSpec
     points: HyperPoints
     counts: BinomialCounts
@@ -55,6 +59,14 @@ class BetaBinomialResult(Fit):
     lik: CollapsedLikelihood | None = None
 
     # ---- hooks -------------------------------------------------------------------
+
+    @staticmethod
+    def derived_hyper(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rows of :attr:`hyper` from draws of the natural hyperparameters."""
+        a, b = h["alpha"], h["beta"]
+        return {"alpha": a, "beta": b, "mu": a / (a + b), "kappa": a + b,
+                "logit_mu": np.log(a) - np.log(b), "log_kappa": np.log(a + b)}
+
     @property
     def group_labels(self) -> pd.Index:
         return self.counts.group

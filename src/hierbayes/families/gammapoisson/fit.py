@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from scipy.stats import poisson
 
 from hierbayes.errors import AccuracyWarning, ImproperPosteriorError
 from hierbayes.families.conjugate import GAMMA
+from hierbayes.families.gammapoisson import INFO
 from hierbayes.families.gammapoisson.data import PoissonCounts
 from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import (
@@ -24,6 +25,7 @@ from hierbayes.families.gammapoisson.math import (
     mixture_quantiles,
 )
 from hierbayes.families.priors import Prior
+from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.integrate.rowmaps import RowStandardised
 from hierbayes.mixtures.solve import solve_increasing
@@ -66,6 +68,8 @@ class GammaPoissonResult(Fit):
     ['alpha', 'beta', 'mean', 'log_mean', 'log_alpha', 'log_beta']
     """
 
+    family_info: ClassVar[FamilyInfo] = INFO
+
     model: GammaPoissonSpec
     points: HyperPoints
     data: PoissonCounts
@@ -74,6 +78,14 @@ class GammaPoissonResult(Fit):
     rows: RowStandardised | None = None
 
     # ---- hooks -------------------------------------------------------------------
+
+    @staticmethod
+    def derived_hyper(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rows of :attr:`hyper` from draws of the natural hyperparameters."""
+        a, b = h["alpha"], h["beta"]
+        return {"alpha": a, "beta": b, "mean": a / b, "log_mean": np.log(a) - np.log(b),
+                "log_alpha": np.log(a), "log_beta": np.log(b)}
+
     @property
     def group_labels(self) -> pd.Index:
         return self.data.group

@@ -13,13 +13,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from hierbayes.families.conjugate import NORMAL
+from hierbayes.families.normalnormal import INFO
 from hierbayes.families.normalnormal.data import NormalSummaries
 from hierbayes.families.normalnormal.grid2d import mu_quantiles_2d, theta_quantiles_2d, z_marginal
 from hierbayes.families.normalnormal.math import (
@@ -29,6 +30,7 @@ from hierbayes.families.normalnormal.math import (
     normal_mixture_quantiles,
     normal_quantiles,
 )
+from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid1d import Grid1D
 from hierbayes.result import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
 
@@ -66,12 +68,21 @@ class NormalNormalResult(Fit):
     ['mu', 'tau', 'theta[A]']
     """
 
+    family_info: ClassVar[FamilyInfo] = INFO
+
     model: NormalNormalSpec
     points: HyperPoints
     data: NormalSummaries
     tau_grid: Grid1D | None = None
 
     # ---- hooks -------------------------------------------------------------------
+
+    @staticmethod
+    def derived_hyper(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rows of :attr:`hyper` from draws of the natural hyperparameters."""
+        with np.errstate(divide="ignore"):
+            return {"mu": h["mu"], "tau": h["tau"], "log_tau": np.log(h["tau"])}
+
     @property
     def group_labels(self) -> pd.Index:
         return self.data.group
