@@ -282,12 +282,13 @@ def check_new_group(fit: Fit, design: Any, observed: Any) -> tuple[float | None,
         if y is not None and y != int(y):
             raise DataError(f"`{fit.observed_name}` of the new group must be a whole number; "
                             f"got {y:g}.")
-        if fit.design_name == "trials" and d is not None:
+        if fit.family_info.bounded and d is not None:  # trials: whole, and bound the count
             if d != int(d):
-                raise DataError(f"`trials` of the new group must be a whole number; got {d:g}.")
+                raise DataError(f"`{fit.design_name}` of the new group must be a whole number; "
+                                f"got {d:g}.")
             if y is not None and y > d:
-                raise DataError(f"`successes` ({y:g}) of the new group exceeds its trials "
-                                f"({d:g}).")
+                raise DataError(f"`{fit.observed_name}` ({y:g}) of the new group exceeds its "
+                                f"{fit.design_name} ({d:g}).")
     elif d is not None and d <= 0:
         raise DataError(f"`{fit.design_name}` of the new group must be > 0; got {d:g}.")
     return d, y
@@ -382,7 +383,7 @@ def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd:
     keep = np.sort(order[np.cumsum(w[order]) > _DROP])  # CDFs change by < _DROP
     pk = (p[0][keep][:, None], p[1][keep][:, None])
     wk = w[keep] / w[keep].sum()
-    cap = design if fit.design_name == "trials" else math.inf
+    cap = design if fit.family_info.bounded else math.inf
     k_max = min(cap, math.ceil(mean + 20.0 * sd + 10.0))
     while True:
         if wk.size * (k_max + 1) > _PMF_CELLS:

@@ -40,6 +40,9 @@ class FamilyInfo:
         Axis words: the raw estimate, theta, and what measures a group's size.
     totals : bool
         Whether the observed and design columns add up to a pooled rate.
+    bounded : bool
+        Whether the design is a whole number of trials that bounds the
+        observed count (Binomial data).
     """
 
     name: str
@@ -51,6 +54,7 @@ class FamilyInfo:
     theta: str
     size: str
     totals: bool = False
+    bounded: bool = False
 
 
 @cache

@@ -14,4 +14,5 @@ INFO = FamilyInfo(
     theta="probability",
     size="trials",
     totals=True,
+    bounded=True,
 )
