@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.integrate.grid2d import GridPosterior
+from hierbayes.mixtures.mixture import mixture_quantiles
 from hierbayes.validate import check_positive_int, check_prob, check_probs
 
 __all__ = ["Fit", "HyperPoints", "quantile_label"]
@@ -124,22 +125,69 @@ class Fit:
         """The data columns of the group table (e.g. successes, trials, raw)."""
         raise NotImplementedError
 
+    # The defaults below serve the families whose points carry the population
+    # distribution of theta itself, (alpha, beta) (Beta–Binomial, Gamma–Poisson):
+    # theta_j at a point is ``_conj.update((alpha, beta), y_j, d_j)``. A family
+    # whose points carry something else overrides them (Normal–Normal).
+
+    def _group_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The observed value and the design of each group (float arrays)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _conditional_moments(
+        y: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mixture mean, sd and shrinkage of theta per pattern over points (a, b, w)."""
+        raise NotImplementedError
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (observed, design) patterns whose posteriors the tables need."""
+        y, d, inverse = self._patterns()
+        if self.model.pooling == "complete":  # every group has the common posterior
+            return np.zeros(1), np.zeros(1), np.zeros(inverse.size, dtype=np.intp)
+        return y, d, inverse
+
     def _pair_index(self) -> np.ndarray:
         """For each group, the index of its distinct data pattern."""
-        raise NotImplementedError
+        return self._pairs[2]
 
     def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Posterior mean, sd and shrinkage of theta for each pattern."""
-        raise NotImplementedError
+        y, d, _ = self._pairs
+        p = self.points
+        return self._conditional_moments(y, d, p.params["alpha"], p.params["beta"], p.weight)
 
     def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
-        """Posterior quantiles of theta, shape (patterns, probs)."""
-        raise NotImplementedError
+        """Posterior quantiles of theta, shape (patterns, probs): one conjugate
+        distribution inverted directly, or a mixture by the one mixture engine."""
+        y, d, _ = self._pairs
+        mean, sd, _ = self._moments
+        params, w = self.points.compressed()
+        a, b = params["alpha"], params["beta"]
+        pr = np.asarray(probs, dtype=float)
+        conj = self._conj
+        if a.size == 1:
+            return conj.ppf(conj.update((a[0], b[0]), y[:, None], d[:, None]), pr[None, :])
+
+        def components(sl: slice) -> tuple[np.ndarray, np.ndarray]:
+            return conj.update((a[:, None], b[:, None]), y[None, sl], d[None, sl])
+
+        return mixture_quantiles(conj, components, w, pr, mean, sd)
 
     def _draw(self, size: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray],
                                                                   np.ndarray]:
         """Hyperparameter draws and theta draws of shape (size, groups)."""
-        raise NotImplementedError
+        hyper = self.points.sample(size, rng)
+        a, b = hyper["alpha"], hyper["beta"]
+        y, d = self._group_data()
+        if self.model.pooling == "complete":
+            theta = np.repeat(self._conj.sample((a, b), rng)[:, None], y.size, axis=1)
+        else:
+            theta = self._conj.sample(self._conj.update((a[:, None], b[:, None]),
+                                                        y[None, :], d[None, :]), rng)
+        return {"alpha": a, "beta": b}, theta
 
     @property
     def hyper(self) -> pd.DataFrame:

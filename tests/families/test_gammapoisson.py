@@ -21,7 +21,9 @@ import pytest
 from scipy import optimize, stats
 
 import hierbayes as hb
-from hierbayes.families.gammapoisson.math import NegBinLikelihood, mixture_quantiles
+from hierbayes.families.conjugate import GAMMA
+from hierbayes.families.gammapoisson.math import NegBinLikelihood
+from hierbayes.mixtures.mixture import mixture_quantiles
 from hierbayes.models import GammaPoisson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -348,7 +350,7 @@ def test_mixture_quantiles_at_huge_and_tiny_shapes():
     probs = np.array([0.01, 0.3, 0.5, 0.9])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        q = mixture_quantiles(y, t, alpha, beta, w, probs, mean, sd)
+        q = mixture_quantiles(GAMMA, lambda sl: (A[:, sl], B[:, sl]), w, probs, mean, sd)
     for j in range(2):
         dists = [stats.gamma(A[g, j], scale=1 / B[g, j]) for g in range(3)]
         for k, p in enumerate(probs):

@@ -17,6 +17,7 @@ trials, its exposure, or its standard error.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,15 +30,28 @@ from scipy.special import (
     betaln,
     gammainc,
     gammaincc,
+    gammainccinv,
+    gammaincinv,
     gammaln,
     ndtr,
+    ndtri,
+    polygamma,
 )
 
-from hierbayes.special import log_scaled_rising
+from hierbayes.errors import AccuracyWarning
+from hierbayes.special import log1pmx, log_scaled_rising, stirlerr
 
-__all__ = ["BETA", "GAMMA", "NORMAL", "Conjugate"]
+__all__ = ["BETA", "GAMMA", "NORMAL", "Conjugate", "gamma_quantiles"]
 
 Params = tuple[np.ndarray, np.ndarray]
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_TINY = math.log(np.finfo(float).tiny)
+
+
+def _z(p: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles, the upper half by symmetry (1 − p keeps its digits)."""
+    p = np.asarray(p, dtype=float)
+    return np.where(p <= 0.5, ndtri(p), -ndtri(1.0 - p))
 
 
 def _log_rising(x: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -83,6 +97,40 @@ class Conjugate:
         """P(y_new ≤ k) for new data with design ``d``."""
         raise NotImplementedError
 
+    def ppf(self, p: Params, probs: np.ndarray) -> np.ndarray:
+        """Quantiles of theta, broadcast over ``p`` and ``probs`` (upper tail directly)."""
+        raise NotImplementedError
+
+    def sample(self, p: Params, rng: np.random.Generator) -> np.ndarray:
+        """One draw of theta per element of the broadcast parameters."""
+        raise NotImplementedError
+
+    # ---- the quantile scale (hierbayes.mixtures.mixture.QuantileScale) --------------
+    # Mixture quantiles are solved on a scale z where the components are smooth
+    # and their CDF keeps its digits: theta itself (Beta, Normal) or log theta (Gamma).
+
+    def prepare(self, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per-component arrays the CDF and the density reuse."""
+        raise NotImplementedError
+
+    def cdf(self, z: np.ndarray, aux: tuple[np.ndarray, ...], upper: bool) -> np.ndarray:
+        """P(Z ≤ z), or P(Z > z) computed directly with ``upper``, per component."""
+        raise NotImplementedError
+
+    def density(self, z: np.ndarray, aux: tuple[np.ndarray, ...]) -> np.ndarray:
+        """dP/dz per component."""
+        raise NotImplementedError
+
+    def start(self, mean: np.ndarray, sd: np.ndarray, prob: np.ndarray, A: np.ndarray,
+              B: np.ndarray, xtol: float) -> tuple[np.ndarray, ...]:
+        """``(z0, scale, lo, hi, atol, rtol)`` for each problem: the moment-matched
+        distribution's quantile, a typical step, a bracket and the stopping rule."""
+        raise NotImplementedError
+
+    def to_x(self, z: np.ndarray) -> np.ndarray:
+        """Solutions on the z scale back to theta."""
+        return z
+
     def y_logpmf_range(self, p: Params, k_max: int, d: float) -> np.ndarray:
         """log P(y_new = k) for k = 0..k_max, shape (components, k_max + 1).
 
@@ -127,6 +175,31 @@ class _Beta(Conjugate):
 
     def theta_tail(self, p, x, upper):
         return betaincc(p[0], p[1], x) if upper else betainc(p[0], p[1], x)
+
+    def ppf(self, p, probs):
+        a, b = p
+        return np.where(probs <= 0.5, betaincinv(a, b, probs), betainccinv(a, b, 1.0 - probs))
+
+    def sample(self, p, rng):
+        return rng.beta(*p)
+
+    def prepare(self, A, B):
+        return A, B, betaln(A, B)
+
+    def cdf(self, z, aux, upper):
+        A, B, _ = aux
+        return betaincc(A, B, z) if upper else betainc(A, B, z)
+
+    def density(self, z, aux):
+        A, B, lognorm = aux
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.exp((A - 1) * np.log(z) + (B - 1) * np.log1p(-z) - lognorm)
+
+    def start(self, mean, sd, prob, A, B, xtol):
+        common = np.maximum(mean * (1 - mean) / np.maximum(sd**2, 1e-300) - 1.0, 1e-12)
+        guess = betaincinv(mean * common, (1 - mean) * common, prob)
+        z0 = np.clip(np.where(np.isfinite(guess), guess, 0.5), 1e-300, 1.0 - 1e-16)
+        return z0, sd, 0.0, 1.0, 0.0, xtol  # relative accuracy in theta
 
     def theta_moments(self, p):
         a, b = p
@@ -207,6 +280,59 @@ class _Gamma(Conjugate):
     def theta_tail(self, p, x, upper):
         return gammaincc(p[0], p[1] * x) if upper else gammainc(p[0], p[1] * x)
 
+    def ppf(self, p, probs):
+        return gamma_quantiles(p[0], p[1], probs)
+
+    def sample(self, p, rng):
+        return rng.gamma(p[0], 1.0 / p[1])
+
+    def prepare(self, A, B):
+        return A, np.log(A), np.log(B)
+
+    def cdf(self, z, aux, upper):
+        """P(Gamma(A, rate B) ≤ e^z) (or >), also where B·e^z underflows."""
+        A, _, logB = aux
+        logr = z + logB
+        with np.errstate(over="ignore", under="ignore"):
+            r = np.exp(np.minimum(logr, 709.0))
+            # Below e^-700, P(A, r) = r^A/Γ(A+1)·(1 + O(r)): the series' first term is exact.
+            low = np.exp(np.minimum(A * logr - gammaln(A + 1.0), 0.0))
+        tiny = logr < -700.0
+        if upper:
+            return np.where(tiny, 1.0 - low, gammaincc(A, r))
+        return np.where(tiny, low, gammainc(A, r))
+
+    def density(self, z, aux):
+        """r·f(r; A) at r = B·e^z for the Gamma(A, 1) density f, without cancellation.
+
+        For A ≥ 15, A log r − r − log Γ(A) = A·log1pmx(r/A − 1) + ½ log A − ½ log 2π
+        − stirlerr(A) with r/A − 1 = expm1(z + log B − log A) (Stirling-difference
+        form, as in Loader 2000); below, the direct form, which does not cancel
+        there and stays finite when r underflows.
+        """
+        A, logA, logB, z = np.broadcast_arrays(*aux, z)
+        logr = z + logB
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            direct = A * logr - np.exp(np.minimum(logr, 709.0)) - gammaln(A)
+            s = np.minimum(np.expm1(np.minimum(z + logB - logA, 690.0)), 1e300)
+            big = A >= 15.0
+            stable = np.full(A.shape, -np.inf)
+            stable[big] = (A[big] * log1pmx(s[big]) + 0.5 * logA[big] - _HALF_LOG_2PI
+                           - stirlerr(A[big]))
+            return np.exp(np.where(big, stable, direct))
+
+    def start(self, mean, sd, prob, A, B, xtol):
+        shape = mean**2 / np.maximum(sd**2, 1e-300)
+        with np.errstate(under="ignore"):
+            r = np.where(prob <= 0.5, gammaincinv(shape, prob), gammainccinv(shape, 1 - prob))
+            z0 = np.where(r > 0, np.log(np.where(r > 0, r, 1.0)),
+                          (np.log(prob) + gammaln(shape + 1.0)) / shape) + np.log(mean / shape)
+        scale = np.sqrt(polygamma(1, shape))  # sd of log theta under the matched Gamma
+        return z0, scale, -np.inf, np.inf, xtol, 0.0  # log scale: xtol is relative in theta
+
+    def to_x(self, z):
+        return _log_to_x(z)
+
     def theta_moments(self, p):
         a, b = p
         return a / b, a / b**2
@@ -258,6 +384,32 @@ class _Normal(Conjugate):
     def theta_moments(self, p):
         return p
 
+    def ppf(self, p, probs):
+        return p[0] + np.sqrt(p[1]) * _z(probs)
+
+    def sample(self, p, rng):
+        m, v = np.broadcast_arrays(*p)
+        return m + np.sqrt(v) * rng.standard_normal(m.shape)
+
+    def prepare(self, A, B):
+        return A, np.maximum(np.sqrt(B), 1e-300)
+
+    def cdf(self, z, aux, upper):
+        m, s = aux
+        return ndtr((m - z) / s) if upper else ndtr((z - m) / s)
+
+    def density(self, z, aux):
+        m, s = aux
+        u = (z - m) / s
+        return np.exp(-0.5 * u * u) / (s * math.sqrt(2.0 * math.pi))
+
+    def start(self, mean, sd, prob, A, B, xtol):
+        # the smallest and largest component quantiles bracket the mixture's
+        comp = A + np.maximum(np.sqrt(B), 1e-300) * _z(prob)[None, :]
+        lo, hi = comp.min(axis=0), comp.max(axis=0)
+        z0 = np.clip(mean + sd * _z(prob), lo, hi)
+        return z0, sd, lo, hi, 1e-14 * sd, 1e-14
+
     def y_moments(self, p, d):
         return p[0], p[1] + np.asarray(d, float) ** 2
 
@@ -269,3 +421,35 @@ class _Normal(Conjugate):
 BETA = _Beta("Beta–Binomial", discrete=True, support=(0.0, 1.0))
 GAMMA = _Gamma("Gamma–Poisson", discrete=True, support=(0.0, math.inf))
 NORMAL = _Normal("Normal–Normal", discrete=False)
+
+
+def gamma_quantiles(A: np.ndarray, B: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Quantiles of Gamma(A, rate B), shape ``broadcast(A, B, probs)``.
+
+    Upper probabilities use ``gammainccinv`` so 1 − p keeps its digits. A
+    quantile below the smallest double (tiny shapes) is reported as that
+    bound with an :class:`~hierbayes.errors.AccuracyWarning`, never as 0.
+
+    >>> float(gamma_quantiles(np.array(1.0), np.array(1.0), np.array(0.5)).round(12))
+    0.69314718056
+    """
+    A, B, p = np.broadcast_arrays(np.asarray(A, float), np.asarray(B, float), probs)
+    with np.errstate(under="ignore"):
+        r = np.where(p <= 0.5, gammaincinv(A, p), gammainccinv(A, 1.0 - p))
+        logq = np.where(r > 0, np.log(np.where(r > 0, r, 1.0)),
+                        (np.log(p) + gammaln(A + 1.0)) / A) - np.log(B)
+    return _log_to_x(logq)
+
+
+def _log_to_x(logq: np.ndarray) -> np.ndarray:
+    low = logq < _LOG_TINY
+    if np.any(low):
+        warnings.warn(
+            f"{int(np.sum(low))} posterior quantile(s) lie below the smallest positive double "
+            f"(log quantile down to {float(np.min(logq)):.4g}); they are reported as "
+            f"{np.finfo(float).tiny:.3g}, an upper bound. Use fit.quantiles on a coarser "
+            "probability or a prior with less mass at tiny shapes.",
+            AccuracyWarning,
+            stacklevel=4,
+        )
+    return np.where(low, np.finfo(float).tiny, np.exp(np.maximum(logq, _LOG_TINY)))

@@ -32,7 +32,7 @@ from scipy import optimize
 from scipy.special import sici
 
 from hierbayes.errors import AccuracyWarning, ImproperPosteriorError
-from hierbayes.mixtures.solve import newton_increasing
+from hierbayes.mixtures.mixture import solve_mixture
 
 __all__ = ["GridPosterior", "integrate_2d"]
 
@@ -504,15 +504,16 @@ def sample_grid(
         return (0.5 + si / np.pi) @ rows
 
     def outer_density(s_star: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return np.sinc((s_star[:, None] - grid.s[None, :]) / h) @ rows / h
+        return np.sinc((s_star[..., None] - grid.s) / h) @ rows / h
 
     # Start from the piecewise-linear CDF through the nodes, then Newton on the exact one.
     cum = np.concatenate([[0.0], np.cumsum(rows)])
     edges = np.concatenate([grid.s - h / 2, [grid.s[-1] + h / 2]])
     p = rng.random(size)
-    s_draw = newton_increasing(
-        outer, outer_density, p, np.interp(p, cum, edges),
-        np.full(size, grid.s[0] - 4 * h), np.full(size, grid.s[-1] + 4 * h), xtol=1e-10,
+    s_draw = solve_mixture(
+        outer, lambda s_star, k: 1.0 - outer(s_star, k), outer_density, p,
+        np.interp(p, cum, edges), np.full(size, h), lo=grid.s[0] - 4 * h,
+        hi=grid.s[-1] + 4 * h, atol=1e-10,
     )
     v = grid.v0 + grid.sv * _LAMBDA * np.sinh(s_draw / _LAMBDA)
     centre = np.interp(s_draw, grid.s, grid.centre)
@@ -531,15 +532,15 @@ def sample_grid(
         return np.sum(w[k] * (0.5 + si / np.pi), axis=1)
 
     def inner_density(t_star: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return np.sum(w[k] * np.sinc((t_star[:, None] - t[None, :]) / h), axis=1) / h
+        return np.sum(w[k] * np.sinc((t_star[..., None] - t) / h), axis=-1) / h
 
     q = rng.random(size)
     tcum = np.concatenate([np.zeros((size, 1)), np.cumsum(w, axis=1)], axis=1)
     tedges = np.concatenate([t - h / 2, [t[-1] + h / 2]])
     start = np.array([np.interp(qi, ci, tedges) for qi, ci in zip(q, tcum, strict=True)])
-    t_draw = newton_increasing(
-        inner, inner_density, q, start,
-        np.full(size, t[0] - 4 * h), np.full(size, t[-1] + 4 * h), xtol=1e-10,
+    t_draw = solve_mixture(
+        inner, lambda t_star, k: 1.0 - inner(t_star, k), inner_density, q, start,
+        np.full(size, h), lo=t[0] - 4 * h, hi=t[-1] + 4 * h, atol=1e-10,
     )
     u = centre + scale * lam * np.sinh(t_draw / lam)
     return u, v

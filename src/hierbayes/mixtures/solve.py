@@ -1,4 +1,9 @@
-"""Vectorised root finding for monotone functions (quantiles of mixtures and marginals)."""
+"""Vectorised root finding for monotone functions known only by their values.
+
+The inverse of a hyperparameter marginal CDF (a sinc or trapezoid
+interpolant) where no density is at hand. Quantiles of mixtures of conjugate
+distributions have their own engine, :mod:`hierbayes.mixtures.mixture`.
+"""
 
 from __future__ import annotations
 
@@ -75,54 +80,3 @@ def solve_increasing(
         lo = np.where(exact, x, lo)
         hi = np.where(exact, x, hi)
     return 0.5 * (lo + hi)
-
-
-def newton_increasing(
-    func: Callable[[np.ndarray], np.ndarray],
-    deriv: Callable[[np.ndarray], np.ndarray],
-    target: np.ndarray,
-    x: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    *,
-    xtol: float = 1e-12,
-    max_iter: int = 100,
-) -> np.ndarray:
-    """Solve ``func(x) = target`` for an increasing ``func`` by bracketed Newton steps.
-
-    Steps that leave the bracket [lo, hi] (which every evaluation narrows)
-    become bisections; elements stop once a step is below ``xtol`` (absolute).
-
-    Examples
-    --------
-    >>> x = newton_increasing(lambda x, k: x**3, lambda x, k: 3 * x**2, np.array([8.0]),
-    ...                       np.array([1.0]), np.array([0.0]), np.array([10.0]))
-    >>> round(float(x[0]), 12)
-    2.0
-    """
-    target = np.asarray(target, dtype=float)
-    x = np.array(np.broadcast_to(x, target.shape), dtype=float)
-    lo = np.array(np.broadcast_to(lo, target.shape), dtype=float)
-    hi = np.array(np.broadcast_to(hi, target.shape), dtype=float)
-    active = np.ones(target.shape, dtype=bool)
-    for _ in range(max_iter):
-        k = np.flatnonzero(active)
-        if k.size == 0:
-            break
-        xk = x[k]
-        fk = func_at(func, x, k) - target[k]
-        lo[k] = np.where(fk <= 0, xk, lo[k])
-        hi[k] = np.where(fk >= 0, xk, hi[k])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nxt = xk - fk / func_at(deriv, x, k)
-        done = np.isfinite(nxt) & (np.abs(nxt - xk) <= xtol)
-        bad = ~np.isfinite(nxt) | (nxt < lo[k]) | (nxt > hi[k])
-        nxt = np.where(bad, 0.5 * (lo[k] + hi[k]), nxt)
-        x[k] = np.where(done, xk, nxt)
-        active[k] = ~done & (hi[k] - lo[k] > xtol)
-    return x
-
-
-def func_at(func: Callable[..., np.ndarray], x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``func`` evaluated on the elements ``k`` of ``x``; ``func`` takes (values, index)."""
-    return func(x[k], k)

@@ -93,10 +93,8 @@ def fit_dask(
     frame, pairs, names, rows = reduce_dask(
         data, group=group, successes=successes, trials=trials, split_every=split_every
     )
-    points, offsets, lik = model._posterior(pairs)
-    return DaskBetaBinomialFit(
-        model, points, pairs, frame, names, offsets=offsets, lik=lik, row_offsets=rows
-    )
+    points, lik = model._posterior(pairs)
+    return DaskBetaBinomialFit(model, points, pairs, frame, names, lik=lik, row_offsets=rows)
 
 
 def reduce_dask(
@@ -227,8 +225,6 @@ class DaskBetaBinomialFit:
         The lazy per-group data (the input's rows, or its group sums).
     columns : (str, str)
         Names of the successes and trials columns of ``frame``.
-    offsets : bool
-        False under complete pooling.
     lik : CollapsedLikelihood or None
         The collapsed likelihood of an exact fit.
     row_offsets : tuple of int or None
@@ -241,7 +237,6 @@ class DaskBetaBinomialFit:
     pairs: PairCounts
     frame: Any
     columns: tuple[str, str]
-    offsets: bool = True
     lik: Any = None
     row_offsets: tuple[int, ...] | None = None
 
@@ -256,8 +251,7 @@ class DaskBetaBinomialFit:
         counts = BinomialCounts(
             group=pd.RangeIndex(len(p), name="group"), successes=p.successes, trials=p.trials
         )
-        return self.model._fit_class(self.model, self.points, counts, offsets=self.offsets,
-                                     lik=self.lik)
+        return self.model._fit_class(self.model, self.points, counts, lik=self.lik)
 
     @property
     def n_groups(self) -> int:

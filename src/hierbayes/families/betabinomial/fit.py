@@ -18,7 +18,6 @@ from hierbayes.families.betabinomial import INFO
 from hierbayes.families.betabinomial.math import (
     CollapsedLikelihood,
     conditional_moments,
-    mixture_quantiles,
 )
 from hierbayes.families.conjugate import BETA
 from hierbayes.families.registry import FamilyInfo
@@ -46,8 +45,6 @@ class BetaBinomialResult(Fit):
         The hyperparameter posterior as weighted (alpha, beta) points.
     counts : BinomialCounts
         The data, reduced to one row per group.
-    offsets : bool
-        False under complete pooling, where every group shares one posterior.
     """
 
     family_info: ClassVar[FamilyInfo] = INFO
@@ -55,7 +52,6 @@ class BetaBinomialResult(Fit):
     model: BetaBinomialSpec
     points: HyperPoints
     counts: BinomialCounts
-    offsets: bool = True
     lik: CollapsedLikelihood | None = None
 
     # ---- hooks -------------------------------------------------------------------
@@ -78,46 +74,11 @@ class BetaBinomialResult(Fit):
             raw = np.where(n > 0, y / np.maximum(n, 1), np.nan)[inverse]
         return {"successes": c.successes, "trials": c.trials, "raw": raw}
 
-    @cached_property
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        y, n, inverse = self.counts.unique_pairs()
-        if not self.offsets:  # complete pooling: every group has the common posterior
-            return np.zeros(1), np.zeros(1), np.zeros(len(self.counts), dtype=np.intp)
-        return y, n, inverse
-
-    def _pair_index(self) -> np.ndarray:
-        return self._pairs[2]
-
-    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        y, n, _ = self._pairs
-        p = self.points
-        mean, sd, shrink = conditional_moments(
-            y, n, p.params["alpha"], p.params["beta"], p.weight
-        )
-        if not self.offsets:
-            shrink = np.ones_like(shrink)
-        return mean, sd, shrink
-
-    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
-        y, n, _ = self._pairs
-        mean, sd, _ = self._moments
-        params, w = self.points.compressed()
-        a, b = params["alpha"], params["beta"]
-        if a.size == 1:  # one Beta: invert it directly
-            A, B = (y + a[0])[:, None], (n - y + b[0])[:, None]
-            pr = np.asarray(probs)[None, :]
-            return np.where(pr <= 0.5, betaincinv(A, B, pr), betainccinv(A, B, 1.0 - pr))
-        return mixture_quantiles(y, n, a, b, w, np.asarray(probs), mean, sd)
-
-    def _draw(self, size: int, rng: np.random.Generator):
-        hyper = self.points.sample(size, rng)
-        a, b = hyper["alpha"], hyper["beta"]
+    def _group_data(self) -> tuple[np.ndarray, np.ndarray]:
         c = self.counts
-        if self.offsets:
-            theta = rng.beta(c.successes[None, :] + a[:, None], c.failures[None, :] + b[:, None])
-        else:
-            theta = np.repeat(rng.beta(a, b)[:, None], len(c), axis=1)
-        return {"alpha": a, "beta": b}, theta
+        return c.successes.astype(float), c.trials.astype(float)
+
+    _conditional_moments = staticmethod(conditional_moments)
 
     @property
     def observed_name(self) -> str:

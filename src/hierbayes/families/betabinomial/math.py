@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import betainc, betaincc, betaincinv, betaln, expit, gammaln, log_expit
+from scipy.special import expit, gammaln, log_expit
 
-from hierbayes.progress import report
 from hierbayes.special import log_scaled_rising
 from hierbayes.validate import check_choice
 
@@ -19,7 +18,6 @@ __all__ = [
     "CollapsedLikelihood",
     "conditional_means",
     "conditional_moments",
-    "mixture_quantiles",
 ]
 
 _CHUNK = 1 << 20  # elements per temporary block
@@ -421,113 +419,6 @@ def conditional_moments(
     var_e = dy * dy * g["A"] + 2.0 * dy * g["C"] + g["R"]
     sd = np.sqrt(e_var + np.maximum(var_e, 0.0))
     return mean, sd, g["shrink"]
-
-
-def mixture_quantiles(
-    y: np.ndarray,
-    n: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    weight: np.ndarray,
-    probs: np.ndarray,
-    mean: np.ndarray,
-    sd: np.ndarray,
-    *,
-    xtol: float = 1e-12,
-) -> np.ndarray:
-    """Quantiles of the mixtures Σ_g w_g Beta(y + alpha_g, n − y + beta_g), shape (pairs, probs).
-
-    Solves Σ_g w_g I_x(A_g, B_g) = p for all pairs and probabilities at once by
-    safeguarded Newton steps from the quantile of the moment-matched Beta.
-    The mixture CDF is evaluated exactly (``betainc``; ``betaincc`` in the
-    upper tail so that 1 − p keeps its digits) at the start; each Newton step
-    then updates it by integrating the mixture density over the step with
-    8-point Gauss–Legendre, which is exact to rounding for the short steps
-    Newton takes, and far cheaper than another ``betainc`` pass. A step longer
-    than a tenth of the group's sd, or one that leaves the bracket, gets an
-    exact evaluation instead.
-    """
-    y = np.asarray(y, float)
-    m = np.asarray(n, float) - y
-    probs = np.asarray(probs, float)
-    out = np.empty((y.size, probs.size))
-    step = max(1, _CHUNK // max(alpha.size * probs.size * 8, 1))
-    for i in range(0, y.size, step):
-        sl = slice(i, i + step)
-        npair = y[sl].size
-        pair = np.repeat(np.arange(npair), probs.size)
-        prob = np.tile(probs, npair)
-        A = y[sl][pair][None, :] + alpha[:, None]  # (components, problems)
-        B = m[sl][pair][None, :] + beta[:, None]
-        mu = mean[sl][pair]
-        sdp = sd[sl][pair]
-        common = np.maximum(mu * (1 - mu) / np.maximum(sdp**2, 1e-300) - 1.0, 1e-12)
-        guess = betaincinv(mu * common, (1 - mu) * common, prob)
-        out[sl] = _solve_mixture(A, B, weight, prob, guess, sdp, xtol).reshape(npair, probs.size)
-        report("group quantiles", min(i + step, y.size), y.size)
-    return out
-
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
-
-
-def _solve_mixture(A, B, weight, prob, x, sd, xtol, max_iter: int = 100) -> np.ndarray:
-    """Bracketed Newton for Σ_g w_g I_x(A_g, B_g) = p, one problem per column of A, B."""
-    up = prob > 0.5
-    target = np.where(up, prob - 1.0, prob)  # solve on an increasing scale
-    lognorm = betaln(A, B)
-
-    def exact(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-        res = np.empty(k.size)
-        u = up[k]
-        if (~u).any():
-            res[~u] = weight @ betainc(A[:, k[~u]], B[:, k[~u]], x[None, ~u])
-        if u.any():
-            res[u] = -(weight @ betaincc(A[:, k[u]], B[:, k[u]], x[None, u]))
-        return res
-
-    def density(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-        """Mixture density at x[..., j] for problem k[j]; x has shape (..., len(k))."""
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            lp = (
-                (A[:, k] - 1) * np.log(x[..., None, :])
-                + (B[:, k] - 1) * np.log1p(-x[..., None, :])
-                - lognorm[:, k]
-            )
-            return np.einsum("g,...gk->...k", weight, np.exp(lp))
-
-    x = np.clip(np.where(np.isfinite(x), x, 0.5), 1e-300, 1.0 - 1e-16)
-    all_k = np.arange(prob.size)
-    fx = exact(x, all_k) - target
-    lo = np.where(fx <= 0, x, 0.0)
-    hi = np.where(fx >= 0, x, 1.0)
-    active = np.ones(prob.size, dtype=bool)
-    for _ in range(max_iter):
-        k = np.flatnonzero(active)
-        if k.size == 0:
-            break
-        xk, fk = x[k], fx[k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nxt = xk - fk / density(xk, k)
-        # A Newton step below tolerance ends the search (before any bracket test:
-        # at the root, rounding may put the step a hair outside the bracket).
-        done = np.isfinite(nxt) & (np.abs(nxt - xk) <= xtol * np.maximum(xk, 1e-300))
-        bad = ~np.isfinite(nxt) | (nxt < lo[k]) | (nxt > hi[k])
-        nxt = np.where(bad, 0.5 * (lo[k] + hi[k]), nxt)
-        nxt = np.where(done, xk, nxt)
-        far = bad | (np.abs(nxt - xk) > 0.1 * sd[k])
-        # CDF at the new point: integrate the density over the short step, else exact.
-        half = 0.5 * (nxt - xk)
-        nodes = (xk + half)[None, :] + half[None, :] * _GL_X[:, None]
-        inc = half * (_GL_W @ density(nodes, k))
-        fnew = fk + inc
-        if far.any():
-            fnew[far] = exact(nxt[far], k[far]) - target[k[far]]
-        x[k], fx[k] = nxt, fnew
-        lo[k] = np.where(fnew <= 0, nxt, lo[k])
-        hi[k] = np.where(fnew >= 0, nxt, hi[k])
-        active[k] = ~done & (hi[k] - lo[k] > xtol * np.maximum(nxt, 1e-300))
-    return x
 
 
 def beta_of(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

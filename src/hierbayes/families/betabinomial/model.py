@@ -141,16 +141,15 @@ class BetaBinomialSpec:
 
             return fit_dask(self, data, group=group, successes=successes, trials=trials)
         counts = binomial_counts(data, group=group, successes=successes, trials=trials)
-        points, offsets, lik = self._posterior(counts.pairs)
-        return self._fit_class(self, points, counts, offsets=offsets, lik=lik)
+        points, lik = self._posterior(counts.pairs)
+        return self._fit_class(self, points, counts, lik=lik)
 
     def _posterior(
         self, pairs: PairCounts
-    ) -> tuple[HyperPoints, bool, CollapsedLikelihood | None]:
+    ) -> tuple[HyperPoints, CollapsedLikelihood | None]:
         """Hyperparameter posterior from the sufficient statistics alone.
 
-        Returns the points, whether groups keep their own data (False under
-        complete pooling) and the collapsed likelihood (exact fits). Shared by
+        Returns the points and the collapsed likelihood (exact fits). Shared by
         the in-memory and the Dask fits, so equal statistics give equal numbers.
         """
         if self.pooling == "complete":
@@ -158,17 +157,17 @@ class BetaBinomialSpec:
             points = HyperPoints.single(
                 alpha=a0 + pairs.total_successes, beta=b0 + pairs.total_failures
             )
-            return points, False, None
+            return points, None
         if self.pooling == "none":
             a0, b0 = self.pooled_prior
-            return HyperPoints.single(alpha=a0, beta=b0), True, None
+            return HyperPoints.single(alpha=a0, beta=b0), None
         lik = CollapsedLikelihood.from_pairs(pairs.successes, pairs.trials, pairs.count)
         lik, start = _centred(lik, pairs)
         _check_degenerate(pairs)
         if self.method == "eb":
-            return _empirical_bayes(lik, start), True, None
+            return _empirical_bayes(lik, start), None
         _check_propriety(self._prior, pairs)
-        return _exact(lik, self._prior, pairs, self.tol, start), True, lik
+        return _exact(lik, self._prior, pairs, self.tol, start), lik
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:

@@ -14,15 +14,13 @@ import pandas as pd
 from scipy.stats import poisson
 
 from hierbayes.errors import AccuracyWarning, ImproperPosteriorError
-from hierbayes.families.conjugate import GAMMA
+from hierbayes.families.conjugate import GAMMA, gamma_quantiles
 from hierbayes.families.gammapoisson import INFO
 from hierbayes.families.gammapoisson.data import PoissonCounts
 from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import (
     NegBinLikelihood,
     conditional_moments,
-    gamma_quantiles,
-    mixture_quantiles,
 )
 from hierbayes.families.priors import Prior
 from hierbayes.families.registry import FamilyInfo
@@ -51,8 +49,6 @@ class GammaPoissonResult(Fit):
         The hyperparameter posterior as weighted (alpha, beta) points.
     data : PoissonCounts
         The data, reduced to one row per group.
-    offsets : bool
-        False under complete pooling, where every group shares one posterior.
     lik : NegBinLikelihood or None
         The collapsed likelihood (exact partial pooling only).
     rows : RowStandardised or None
@@ -73,7 +69,6 @@ class GammaPoissonResult(Fit):
     model: GammaPoissonSpec
     points: HyperPoints
     data: PoissonCounts
-    offsets: bool = True
     lik: NegBinLikelihood | None = None
     rows: RowStandardised | None = None
 
@@ -94,45 +89,11 @@ class GammaPoissonResult(Fit):
         d = self.data
         return {"counts": d.counts, "exposure": d.exposure, "raw": d.counts / d.exposure}
 
-    @cached_property
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self.offsets:  # complete pooling: every group has the common posterior
-            return np.zeros(1), np.zeros(1), np.zeros(len(self.data), dtype=np.intp)
-        return self.data.unique_pairs()
-
-    def _pair_index(self) -> np.ndarray:
-        return self._pairs[2]
-
-    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        y, t, _ = self._pairs
-        p = self.points
-        mean, sd, shrink = conditional_moments(
-            y, t, p.params["alpha"], p.params["beta"], p.weight
-        )
-        if not self.offsets:
-            shrink = np.ones_like(shrink)
-        return mean, sd, shrink
-
-    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
-        y, t, _ = self._pairs
-        mean, sd, _ = self._moments
-        params, w = self.points.compressed()
-        a, b = params["alpha"], params["beta"]
-        if a.size == 1:  # one Gamma: invert it directly
-            pr = np.asarray(probs, dtype=float)[None, :]
-            return gamma_quantiles((y + a[0])[:, None], (t + b[0])[:, None], pr)
-        return mixture_quantiles(y, t, a, b, w, np.asarray(probs, dtype=float), mean, sd)
-
-    def _draw(self, size: int, rng: np.random.Generator):
-        hyper = self.points.sample(size, rng)
-        a, b = hyper["alpha"], hyper["beta"]
+    def _group_data(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data
-        if self.offsets:
-            theta = rng.gamma(d.counts[None, :] + a[:, None], 1.0 / (d.exposure[None, :]
-                                                                       + b[:, None]))
-        else:
-            theta = np.repeat(rng.gamma(a, 1.0 / b)[:, None], len(d), axis=1)
-        return {"alpha": a, "beta": b}, theta
+        return d.counts.astype(float), d.exposure.astype(float)
+
+    _conditional_moments = staticmethod(conditional_moments)
 
     @property
     def observed_name(self) -> str:

@@ -7,29 +7,21 @@ Pure NumPy/SciPy on arrays; no pandas. Coordinates: ``u = log(alpha/beta)``
 
 from __future__ import annotations
 
-import math
-import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy.special import gammainc, gammaincc, gammainccinv, gammaincinv, gammaln, polygamma
+from scipy.special import gammaln
 
-from hierbayes.errors import AccuracyWarning
-from hierbayes.mixtures.mixture import solve_mixture
-from hierbayes.special import log1pmx, log_scaled_rising, stirlerr
+from hierbayes.special import log_scaled_rising
 
 __all__ = [
     "NegBinLikelihood",
     "conditional_moments",
-    "gamma_quantiles",
-    "mixture_quantiles",
     "params_of",
 ]
 
 _CHUNK = 1 << 20  # elements per temporary block
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_LOG_TINY = math.log(np.finfo(float).tiny)
 PATHS = ("auto", "counts", "unique", "pairs")
 
 
@@ -212,124 +204,3 @@ def conditional_moments(
         sd[sl] = np.sqrt(var)
         shrink[sl] = weight @ (beta[:, None] / B)
     return mean, sd, shrink
-
-
-def _log_rdensity(A: np.ndarray, logA: np.ndarray, logB: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """log of r·f(r; A) at r = B·e^z for the Gamma(A, 1) density f, without cancellation.
-
-    For A ≥ 15, A log r − r − log Γ(A) = A·log1pmx(r/A − 1) + ½ log A − ½ log 2π − stirlerr(A)
-    with r/A − 1 = expm1(z + log B − log A) (Stirling-difference form, as in Loader 2000);
-    below, the direct form, which does not cancel there and stays finite when r underflows.
-    """
-    A, logA, logB, z = np.broadcast_arrays(A, logA, logB, z)
-    logr = z + logB
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        direct = A * logr - np.exp(np.minimum(logr, 709.0)) - gammaln(A)
-        s = np.minimum(np.expm1(np.minimum(z + logB - logA, 690.0)), 1e300)
-        big = A >= 15.0
-        stable = np.full(A.shape, -np.inf)
-        stable[big] = (
-            A[big] * log1pmx(s[big]) + 0.5 * logA[big] - _HALF_LOG_2PI - stirlerr(A[big])
-        )
-    return np.where(big, stable, direct)
-
-
-def _gamma_cdf(A: np.ndarray, logB: np.ndarray, z: np.ndarray, upper: bool) -> np.ndarray:
-    """P(Gamma(A, rate B) ≤ e^z) (or > with ``upper``), also where B·e^z underflows."""
-    logr = z + logB
-    with np.errstate(over="ignore", under="ignore"):
-        r = np.exp(np.minimum(logr, 709.0))
-    tiny = logr < -700.0
-    # Below e^-700, P(A, r) = r^A/Γ(A+1)·(1 + O(r)): the series' first term is exact.
-    with np.errstate(under="ignore", over="ignore"):
-        low = np.exp(np.minimum(A * logr - gammaln(A + 1.0), 0.0))
-    if upper:
-        return np.where(tiny, 1.0 - low, gammaincc(A, r))
-    return np.where(tiny, low, gammainc(A, r))
-
-
-def gamma_quantiles(A: np.ndarray, B: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Quantiles of Gamma(A, rate B), shape ``broadcast(A, B, probs)``.
-
-    Upper probabilities use ``gammainccinv`` so 1 − p keeps its digits. A
-    quantile below the smallest double (tiny shapes) is reported as that
-    bound with an :class:`~hierbayes.errors.AccuracyWarning`, never as 0.
-    """
-    A, B, p = np.broadcast_arrays(np.asarray(A, float), np.asarray(B, float), probs)
-    with np.errstate(under="ignore"):
-        r = np.where(p <= 0.5, gammaincinv(A, p), gammainccinv(A, 1.0 - p))
-        logq = np.where(r > 0, np.log(np.where(r > 0, r, 1.0)),
-                        (np.log(p) + gammaln(A + 1.0)) / A) - np.log(B)
-    return _to_x(logq)
-
-
-def _to_x(logq: np.ndarray) -> np.ndarray:
-    low = logq < _LOG_TINY
-    if np.any(low):
-        warnings.warn(
-            f"{int(np.sum(low))} posterior quantile(s) lie below the smallest positive double "
-            f"(log quantile down to {float(np.min(logq)):.4g}); they are reported as "
-            f"{np.finfo(float).tiny:.3g}, an upper bound. Use fit.quantiles on a coarser "
-            "probability or a prior with less mass at tiny shapes.",
-            AccuracyWarning,
-            stacklevel=4,
-        )
-    return np.where(low, np.finfo(float).tiny, np.exp(np.maximum(logq, _LOG_TINY)))
-
-
-def mixture_quantiles(
-    y: np.ndarray,
-    t: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    weight: np.ndarray,
-    probs: np.ndarray,
-    mean: np.ndarray,
-    sd: np.ndarray,
-    *,
-    xtol: float = 1e-12,
-) -> np.ndarray:
-    """Quantiles of the mixtures Σ_g w_g Gamma(y + alpha_g, rate t + beta_g), shape (pairs, probs).
-
-    Solved on the log scale z = log θ by :func:`hierbayes.mixtures.mixture.solve_mixture`
-    (CDF by ``gammainc``/``gammaincc``, density in the Stirling-difference form
-    so that huge shapes lose nothing), starting from the quantile of the
-    moment-matched Gamma; ``xtol`` is the relative accuracy in θ. On the log
-    scale quantiles far below the smallest double can be found; they are
-    reported as that bound, with a warning.
-    """
-    y = np.asarray(y, float)
-    t = np.asarray(t, float)
-    probs = np.asarray(probs, float)
-    out = np.empty((y.size, probs.size))
-    step = max(1, _CHUNK // max(alpha.size * probs.size * 8, 1))
-    for i in range(0, y.size, step):
-        sl = slice(i, i + step)
-        npair = y[sl].size
-        pair = np.repeat(np.arange(npair), probs.size)
-        prob = np.tile(probs, npair)
-        A = y[sl][pair][None, :] + alpha[:, None]  # (components, problems)
-        B = t[sl][pair][None, :] + beta[:, None]
-        logA, logB = np.log(A), np.log(B)
-        mu = mean[sl][pair]
-        shape = mu**2 / np.maximum(sd[sl][pair] ** 2, 1e-300)
-        with np.errstate(under="ignore"):
-            r = np.where(prob <= 0.5, gammaincinv(shape, prob), gammainccinv(shape, 1 - prob))
-            z0 = np.where(r > 0, np.log(np.where(r > 0, r, 1.0)),
-                          (np.log(prob) + gammaln(shape + 1.0)) / shape) + np.log(mu / shape)
-        scale = np.sqrt(polygamma(1, shape))  # sd of log θ under the matched Gamma
-
-        def cdf(z, k, A=A, logB=logB):
-            return weight @ _gamma_cdf(A[:, k], logB[:, k], z[None, :], upper=False)
-
-        def sf(z, k, A=A, logB=logB):
-            return weight @ _gamma_cdf(A[:, k], logB[:, k], z[None, :], upper=True)
-
-        def density(z, k, A=A, logA=logA, logB=logB):
-            lp = _log_rdensity(A[:, k], logA[:, k], logB[:, k], z[..., None, :])
-            with np.errstate(under="ignore"):
-                return np.einsum("g,...gk->...k", weight, np.exp(lp))
-
-        z = solve_mixture(cdf, sf, density, prob, z0, scale, atol=xtol)
-        out[sl] = z.reshape(npair, probs.size)
-    return _to_x(out)

@@ -188,7 +188,7 @@ class GammaPoissonSpec:
         if self.pooling == "complete":
             points = HyperPoints.single(alpha=a0 + float(data_.counts.sum()),
                                         beta=b0 + float(data_.exposure.sum()))
-            return self._fit_class(self, points, data_, offsets=False)
+            return self._fit_class(self, points, data_)
         if self.pooling == "none":
             return self._fit_class(self, HyperPoints.single(alpha=a0, beta=b0), data_)
         lik = NegBinLikelihood.from_counts(data_.counts, data_.exposure)

@@ -27,7 +27,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
+
+from hierbayes.families.conjugate import NORMAL
+from hierbayes.mixtures.mixture import mixture_quantiles
 
 __all__ = [
     "collapsed_loglik",
@@ -223,11 +226,10 @@ def normal_mixture_quantiles(
 ) -> np.ndarray:
     """Quantiles of the mixtures Σ_k w_k Normal(means[k, j], sds[k, j]²), one per column j.
 
-    Solves Σ_k w_k Φ((q − m_kj)/s_kj) = p (the upper tail, Σ w Φ((m − q)/s) =
-    1 − p, for p > 1/2) by vectorised Newton steps from the moment-matched
-    Normal's quantile, safeguarded by bisection inside the bracket of the
-    smallest and largest component quantiles, which always holds the
-    mixture's. Returns shape (columns, len(probs)).
+    By the package's one mixture engine
+    (:func:`hierbayes.mixtures.mixture.mixture_quantiles`), started at the
+    moment-matched Normal's quantile inside the bracket of the smallest and
+    largest component quantiles. Returns shape (columns, len(probs)).
 
     Examples
     --------
@@ -236,54 +238,9 @@ def normal_mixture_quantiles(
     >>> abs(float(q[0, 0])) < 1e-12
     True
     """
-    probs = np.asarray(probs, dtype=float)
-    ncol = means.shape[1]
-    sds = np.maximum(sds, 1e-300)
-    out = np.empty((ncol, probs.size))
-    step = max(1, _CHUNK // max(weight.size, 1))
-    for i in range(0, ncol, step):
-        m, s = means[:, i : i + step], sds[:, i : i + step]
-        comp = normal_quantiles(m.reshape(-1), s.reshape(-1), probs).reshape(*m.shape, -1)
-        lo, hi = comp.min(axis=0), comp.max(axis=0)  # (cols, probs): brackets the answer
-        centre = weight @ m
-        spread = np.sqrt(weight @ (s * s + (m - centre) ** 2))
-        for j, p in enumerate(probs):
-            start = centre + spread * normal_quantiles(np.zeros(1), np.ones(1), [p])[0, 0]
-            out[i : i + m.shape[1], j] = _newton_in_bracket(
-                m, s, weight, p, np.clip(start, lo[:, j], hi[:, j]), lo[:, j], hi[:, j], spread
-            )
-    return out
-
-
-def _newton_in_bracket(
-    m: np.ndarray,
-    s: np.ndarray,
-    weight: np.ndarray,
-    p: float,
-    x: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    spread: np.ndarray,
-) -> np.ndarray:
-    """Safeguarded Newton on the mixture CDF: bisection whenever a step leaves the bracket.
-
-    For p > 1/2 the upper tail is used, so 1 − p keeps its digits. Stops when the
-    step is below 1e-14 of the solution's scale (|x| + the mixture's spread).
-    """
-    upper = p > 0.5
-    lo, hi = lo.copy(), hi.copy()
-    for _ in range(100):
-        z = (x[None, :] - m) / s
-        dens = weight @ (np.exp(-0.5 * z * z) / s) / math.sqrt(2.0 * math.pi)
-        err = ((1.0 - p) - weight @ ndtr(-z)) if upper else (weight @ ndtr(z) - p)
-        lo = np.where(err < 0, x, lo)
-        hi = np.where(err > 0, x, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new = x - err / dens
-        bad = ~np.isfinite(new) | (new < lo) | (new > hi)
-        done = (~bad & (np.abs(new - x) <= 1e-14 * (np.abs(x) + spread))) | (err == 0)
-        new = np.where(bad, 0.5 * (lo + hi), new)
-        x = np.where(err == 0, x, new)
-        if done.all():
-            break
-    return x
+    var = np.asarray(sds, dtype=float) ** 2
+    means = np.asarray(means, dtype=float)
+    centre = weight @ means
+    spread = np.sqrt(weight @ (var + (means - centre) ** 2))
+    return mixture_quantiles(NORMAL, lambda sl: (means[:, sl], var[:, sl]), weight,
+                             np.asarray(probs, dtype=float), centre, spread)
