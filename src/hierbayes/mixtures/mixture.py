@@ -20,7 +20,26 @@ from hierbayes.progress import report
 
 __all__ = ["QuantileScale", "mixture_quantiles", "solve_mixture"]
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+# Gauss–Kronrod 7–15 on [-1, 1] (Piessens et al. 1983, QUADPACK): the 15-point Kronrod
+# rule integrates each short Newton step, the embedded 7-point Gauss rule bounds its error.
+_XK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+                0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+                0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+                0.207784955007898467600689403773245])
+_WK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+                0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+                0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+                0.204432940075298892414161999234649])
+_WK0 = 0.209482141084727828012999174891714
+_WG = np.array([0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+                0.381830050505118944950369775488975])
+_WG0 = 0.417959183673469387755102040816327
+_GK_X = np.concatenate([-_XK, [0.0], _XK[::-1]])
+_GK_W = np.concatenate([_WK, [_WK0], _WK[::-1]])
+_G_W = np.zeros(15)
+_G_W[[1, 3, 5]] = _WG
+_G_W[[9, 11, 13]] = _WG[::-1]
+_G_W[7] = _WG0
 _CHUNK = 1 << 20  # elements of a (components x problems x nodes) block
 
 Evaluator = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -45,13 +64,15 @@ def solve_mixture(
     Safeguarded Newton steps from ``x0``. The CDF is evaluated exactly at
     the start (``sf`` for probabilities above 1/2, so that 1 − p keeps its
     digits); each short Newton step then updates it by integrating the
-    density over the step with 8-point Gauss–Legendre, exact to rounding for
-    the short steps Newton takes and far cheaper than another exact pass. A
-    step longer than a tenth of ``scale``, or one that leaves the bracket,
-    gets an exact evaluation instead, and so does the last point: a search
-    ends only where a Newton step from an exact CDF value is below tolerance,
-    and only exact values narrow the bracket. An unbounded side of the bracket
-    is explored by steps that double each time.
+    density over the step with the 15-point Gauss–Kronrod rule, exact to
+    rounding for the short steps Newton takes and far cheaper than another
+    exact pass, and the embedded 7-point Gauss rule bounds the error of each
+    such update. A step longer than a tenth of ``scale``, or one that leaves
+    the bracket, gets an exact evaluation instead, and so does a converged
+    point whose summed error bound could move it by more than half the
+    tolerance; a value narrows the bracket only where its sign is certain.
+    An unbounded side of the bracket is explored by steps that double each
+    time.
 
     Parameters
     ----------
@@ -120,22 +141,28 @@ def solve_mixture(
     hi_b = np.where(fx >= 0, x, hi)
     reach = np.maximum(np.where(np.isfinite(scale), scale, 1.0), 1e-300)
     active = np.ones(prob.size, dtype=bool)
-    fresh = np.ones(prob.size, dtype=bool)  # fx is an exact evaluation, not an integral
+    err = np.zeros(prob.size)  # bound on |fx − the exact value| (integrated updates)
     for _ in range(max_iter):
         k = np.flatnonzero(active)
         if k.size == 0:
             break
         xk, fk, lk, hk = x[k], fx[k], lo_b[k], hi_b[k]
+        dens = density(xk, k)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            nxt = xk - fk / density(xk, k)
+            nxt = xk - fk / dens
         # A Newton step below tolerance ends the search (before any bracket test:
-        # at the root, rounding may put the step a hair outside the bracket).
-        done = np.isfinite(nxt) & (np.abs(nxt - xk) <= atol[k] + rtol * np.abs(xk))
-        # A search ends only on an exact CDF value: the integrated updates can drift
-        # (a density singular at the support's end), so a converged point whose value
-        # came from them is evaluated exactly and Newton goes on from there.
-        check = done & ~fresh[k]
-        done &= fresh[k]
+        # at the root, rounding may put the step a hair outside the bracket) -- if
+        # the CDF value it started from is trusted: exact, or integrated with an
+        # error bound (Kronrod − Gauss, summed over the steps) that moves x by less
+        # than half the tolerance. Otherwise the point is evaluated exactly and
+        # Newton goes on from there (integrals can drift near a density singular
+        # at the support's end, or across very sharp components).
+        tol_k = atol[k] + rtol * np.abs(xk)
+        done = np.isfinite(nxt) & (np.abs(nxt - xk) <= tol_k)
+        with np.errstate(invalid="ignore"):
+            trusted = (err[k] == 0) | (err[k] <= 0.5 * tol_k * dens)
+        check = done & ~trusted
+        done &= trusted
         bad = ~np.isfinite(nxt) | (nxt < lk) | (nxt > hk)
         finite = np.isfinite(lk) & np.isfinite(hk)
         with np.errstate(invalid="ignore"):
@@ -153,22 +180,24 @@ def solve_mixture(
         far = bad | check | (np.abs(nxt - xk) > 0.1 * scale[k])
         half = 0.5 * (nxt - xk)
         fnew = np.empty(k.size)
+        enew = np.zeros(k.size)
         near = ~far
         if near.any():
-            kn = k[near]
-            nodes = (xk[near] + half[near])[None, :] + half[near][None, :] * _GL_X[:, None]
+            kn, hn = k[near], half[near]
+            nodes = (xk[near] + hn)[None, :] + hn[None, :] * _GK_X[:, None]
             with np.errstate(all="ignore"):
-                fnew[near] = fk[near] + half[near] * (_GL_W @ density(nodes, kn))
+                vals = density(nodes, kn)
+                kron, gauss = hn * (_GK_W @ vals), hn * (_G_W @ vals)
+            fnew[near] = fk[near] + kron
+            enew[near] = err[kn] + np.abs(kron - gauss)
         if far.any():
             fnew[far] = exact(nxt[far], k[far]) - target[k[far]]
-        x[k], fx[k] = nxt, fnew
-        # only exact values move the bracket: it must hold the root whatever the
-        # integrated values did (sharp components can fool a short Gauss–Legendre rule)
-        lo_b[k] = np.where(far & (fnew <= 0), nxt, lk)
-        hi_b[k] = np.where(far & (fnew >= 0), nxt, hk)
-        fresh[k] = far
+        x[k], fx[k], err[k] = nxt, fnew, enew
+        # a value moves the bracket only where its sign is certain
+        lo_b[k] = np.where((fnew <= 0) & (-fnew >= enew), nxt, lk)
+        hi_b[k] = np.where((fnew >= 0) & (fnew >= enew), nxt, hk)
         width = hi_b[k] - lo_b[k]
-        active[k] = ~done & ((width > atol[k] + rtol * np.abs(nxt)) | ~far)
+        active[k] = ~done & ((width > atol[k] + rtol * np.abs(nxt)) | (enew > 0))
     return x
 
 
