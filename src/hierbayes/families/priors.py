@@ -24,7 +24,7 @@ from scipy import stats
 
 from hierbayes.errors import ImproperPosteriorError, PriorError
 
-__all__ = ["Prior", "check_eb_without_prior", "resolve_prior"]
+__all__ = ["Prior", "resolve_prior"]
 
 
 @dataclass(frozen=True)
@@ -161,12 +161,3 @@ def resolve_prior(
         f"A prior dict for {family} must have exactly the keys {options}; got "
         f"{', '.join(map(repr, sorted(keys, key=str))) or 'none'}."
     )
-
-
-def check_eb_without_prior(method: str, prior_is_default: bool) -> None:
-    """Refuse a hyperprior given together with ``method='eb'`` (which uses none)."""
-    if method == "eb" and not prior_is_default:
-        raise PriorError(
-            "`method='eb'` maximises the marginal likelihood and uses no hyperprior; "
-            "leave `prior` unset or use method='exact'."
-        )

@@ -93,8 +93,9 @@ def fit_dask(
     frame, pairs, names, rows = reduce_dask(
         data, group=group, successes=successes, trials=trials, split_every=split_every
     )
-    points, lik = model._posterior(pairs)
-    return DaskBetaBinomialFit(model, points, pairs, frame, names, lik=lik, row_offsets=rows)
+    points, extra = model._posterior(pairs)
+    return DaskBetaBinomialFit(model, points, pairs, frame, names, lik=extra.get("lik"),
+                               row_offsets=rows)
 
 
 def reduce_dask(

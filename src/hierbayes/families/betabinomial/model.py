@@ -18,15 +18,13 @@ from hierbayes.data.columns import PairCounts, binomial_counts
 from hierbayes.errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means
-from hierbayes.families.priors import Prior, check_eb_without_prior, resolve_prior
+from hierbayes.families.priors import Prior, resolve_prior
+from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
-from hierbayes.validate import check_choice, check_probs, check_tol
 
 __all__ = ["BetaBinomialSpec"]
 
-POOLINGS = ("partial", "complete", "none")
-METHODS = ("exact", "eb")
 # Hard limits on (logit mu, log kappa): beyond them a posterior has no mass to speak of.
 _U_BOUNDS = (-45.0, 45.0)
 _V_BOUNDS = (-200.0, 250.0)
@@ -43,7 +41,7 @@ _IMPROPER = {
 
 
 @dataclass(frozen=True)
-class BetaBinomialSpec:
+class BetaBinomialSpec(ModelSpec):
     """Hierarchical Beta–Binomial model for grouped success counts.
 
     Parameters
@@ -86,16 +84,12 @@ class BetaBinomialSpec:
     pooled_prior: tuple[float, float] = (1.0, 1.0)
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
-    # the class of its fits: the public model (hierbayes.models) binds its public fit
     _fit_class: ClassVar[type] = BetaBinomialResult
 
-    def __post_init__(self) -> None:
-        check_choice("pooling", self.pooling, POOLINGS)
-        check_choice("method", self.method, METHODS)
-        check_tol("tol", self.tol)
-        object.__setattr__(self, "probs", check_probs("probs", self.probs))
-        a0, b0 = _pair("pooled_prior", self.pooled_prior)
-        object.__setattr__(self, "pooled_prior", (a0, b0))
+    def _check_settings(self) -> None:
+        object.__setattr__(self, "pooled_prior", _pair("pooled_prior", self.pooled_prior))
+
+    def _resolve_prior(self) -> tuple[Prior, bool]:
         resolved = resolve_prior(
             self.prior,
             family="BetaBinomial",
@@ -106,8 +100,7 @@ class BetaBinomialSpec:
             callable_names=("alpha", "beta"),
             improper=_IMPROPER,
         )
-        check_eb_without_prior(self.method, self.prior is None or self.prior == "default")
-        object.__setattr__(self, "_prior", resolved)
+        return resolved, self.prior is None or self.prior == "default"
 
     def fit(
         self,
@@ -141,33 +134,35 @@ class BetaBinomialSpec:
 
             return fit_dask(self, data, group=group, successes=successes, trials=trials)
         counts = binomial_counts(data, group=group, successes=successes, trials=trials)
-        points, lik = self._posterior(counts.pairs)
-        return self._fit_class(self, points, counts, lik=lik)
+        return self._fitted(counts, counts.pairs)
 
-    def _posterior(
-        self, pairs: PairCounts
-    ) -> tuple[HyperPoints, CollapsedLikelihood | None]:
-        """Hyperparameter posterior from the sufficient statistics alone.
+    # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------
+    def _complete(self, pairs: PairCounts) -> HyperPoints:
+        a0, b0 = self.pooled_prior
+        return HyperPoints.single(alpha=a0 + pairs.total_successes,
+                                  beta=b0 + pairs.total_failures)
 
-        Returns the points and the collapsed likelihood (exact fits). Shared by
-        the in-memory and the Dask fits, so equal statistics give equal numbers.
-        """
-        if self.pooling == "complete":
-            a0, b0 = self.pooled_prior
-            points = HyperPoints.single(
-                alpha=a0 + pairs.total_successes, beta=b0 + pairs.total_failures
-            )
-            return points, None
-        if self.pooling == "none":
-            a0, b0 = self.pooled_prior
-            return HyperPoints.single(alpha=a0, beta=b0), None
+    def _unpooled(self, pairs: PairCounts) -> HyperPoints:
+        a0, b0 = self.pooled_prior
+        return HyperPoints.single(alpha=a0, beta=b0)
+
+    def _degenerate(self, pairs: PairCounts) -> str | None:
+        if pairs.count[pairs.trials > 0].sum() < 2:
+            return ("Fewer than two groups have trials: the population distribution is "
+                    "learned from at most one group, so its spread comes from the prior alone.")
+        return None
+
+    def _empirical_bayes(self, pairs: PairCounts) -> HyperPoints:
+        lik = CollapsedLikelihood.from_pairs(pairs.successes, pairs.trials, pairs.count)
+        return _empirical_bayes(*_centred(lik, pairs))
+
+    def _check_propriety(self, pairs: PairCounts) -> None:
+        _check_propriety(self._prior, pairs)
+
+    def _exact(self, pairs: PairCounts) -> tuple[HyperPoints, dict[str, Any]]:
         lik = CollapsedLikelihood.from_pairs(pairs.successes, pairs.trials, pairs.count)
         lik, start = _centred(lik, pairs)
-        _check_degenerate(pairs)
-        if self.method == "eb":
-            return _empirical_bayes(lik, start), None
-        _check_propriety(self._prior, pairs)
-        return _exact(lik, self._prior, pairs, self.tol, start), lik
+        return _exact(lik, self._prior, pairs, self.tol, start), {"lik": lik}
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:
@@ -216,17 +211,6 @@ def _check_propriety(prior: Prior, pairs: PairCounts) -> None:
             "successes, or empty), so the posterior mass piles up as alpha+beta → 0 "
             "(Tak & Morris). Use proper priors, e.g. prior={'mu': scipy.stats.beta(1, 1), "
             "'kappa': scipy.stats.lognorm(1, scale=10)}."
-        )
-
-
-def _check_degenerate(pairs: PairCounts) -> None:
-    observed = pairs.count[pairs.trials > 0]
-    if observed.sum() < 2:
-        warnings.warn(
-            "Fewer than two groups have trials: the population distribution is learned "
-            "from at most one group, so its spread comes from the prior alone.",
-            DegenerateDataWarning,
-            stacklevel=4,
         )
 
 

@@ -57,16 +57,14 @@ from hierbayes.families.gammapoisson.data import PoissonCounts, poisson_counts
 from hierbayes.families.gammapoisson.fit import GammaPoissonResult
 from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import NegBinLikelihood, params_of
-from hierbayes.families.priors import Prior, check_eb_without_prior, resolve_prior
+from hierbayes.families.priors import Prior, resolve_prior
+from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.integrate.rowmaps import RowStandardised
 from hierbayes.result import HyperPoints
-from hierbayes.validate import check_choice, check_probs, check_tol
 
 __all__ = ["GammaPoissonSpec"]
 
-POOLINGS = ("partial", "complete", "none")
-METHODS = ("exact", "eb")
 # Hard limits on (u - log pooled rate, v): beyond them a posterior has no mass to speak of.
 _U_HALF_WIDTH = 50.0
 _V_BOUNDS = (-40.0, 200.0)
@@ -85,7 +83,7 @@ _IMPROPER = {
 
 
 @dataclass(frozen=True)
-class GammaPoissonSpec:
+class GammaPoissonSpec(ModelSpec):
     """Hierarchical Gamma–Poisson model for grouped event counts with exposures.
 
     Parameters
@@ -136,15 +134,12 @@ class GammaPoissonSpec:
     pooled_prior: tuple[float, float] = (0.5, 0.0)
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
-    # the class of its fits: the public model (hierbayes.models) binds its public fit
     _fit_class: ClassVar[type] = GammaPoissonResult
 
-    def __post_init__(self) -> None:
-        check_choice("pooling", self.pooling, POOLINGS)
-        check_choice("method", self.method, METHODS)
-        check_tol("tol", self.tol)
-        object.__setattr__(self, "probs", check_probs("probs", self.probs))
+    def _check_settings(self) -> None:
         object.__setattr__(self, "pooled_prior", _shape_rate(self.pooled_prior))
+
+    def _resolve_prior(self) -> tuple[Prior, bool]:
         resolved = resolve_prior(
             self.prior,
             family="GammaPoisson",
@@ -155,8 +150,7 @@ class GammaPoissonSpec:
             callable_names=("alpha", "beta"),
             improper=_IMPROPER,
         )
-        check_eb_without_prior(self.method, self.prior is None or self.prior == "default")
-        object.__setattr__(self, "_prior", resolved)
+        return resolved, self.prior is None or self.prior == "default"
 
     def fit(
         self,
@@ -184,20 +178,34 @@ class GammaPoissonSpec:
         GammaPoissonResult
         """
         data_ = poisson_counts(data, group=group, counts=counts, exposure=exposure)
+        return self._fitted(data_, data_)
+
+    # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------
+    def _complete(self, data: PoissonCounts) -> HyperPoints:
         a0, b0 = self.pooled_prior
-        if self.pooling == "complete":
-            points = HyperPoints.single(alpha=a0 + float(data_.counts.sum()),
-                                        beta=b0 + float(data_.exposure.sum()))
-            return self._fit_class(self, points, data_)
-        if self.pooling == "none":
-            return self._fit_class(self, HyperPoints.single(alpha=a0, beta=b0), data_)
-        lik = NegBinLikelihood.from_counts(data_.counts, data_.exposure)
-        _check_degenerate(data_)
-        if self.method == "eb":
-            return self._fit_class(self, _empirical_bayes(lik, data_), data_)
-        _check_propriety(self._prior, data_)
-        points, rows = _exact(lik, self._prior, data_, self.tol)
-        return self._fit_class(self, points, data_, lik=lik, rows=rows)
+        return HyperPoints.single(alpha=a0 + float(data.counts.sum()),
+                                  beta=b0 + float(data.exposure.sum()))
+
+    def _unpooled(self, data: PoissonCounts) -> HyperPoints:
+        a0, b0 = self.pooled_prior
+        return HyperPoints.single(alpha=a0, beta=b0)
+
+    def _degenerate(self, data: PoissonCounts) -> str | None:
+        if len(data) < 2:
+            return ("Only one group: the population distribution is learned from one group, "
+                    "so its spread comes from the prior alone.")
+        return None
+
+    def _empirical_bayes(self, data: PoissonCounts) -> HyperPoints:
+        return _empirical_bayes(NegBinLikelihood.from_counts(data.counts, data.exposure), data)
+
+    def _check_propriety(self, data: PoissonCounts) -> None:
+        _check_propriety(self._prior, data)
+
+    def _exact(self, data: PoissonCounts) -> tuple[HyperPoints, dict[str, Any]]:
+        lik = NegBinLikelihood.from_counts(data.counts, data.exposure)
+        points, rows = _exact(lik, self._prior, data, self.tol)
+        return points, {"lik": lik, "rows": rows}
 
 
 def _shape_rate(value: Any) -> tuple[float, float]:
@@ -224,16 +232,6 @@ def _check_propriety(prior: Prior, data: PoissonCounts) -> None:
             "rate → 0 and the posterior mass piles up there. Use a proper prior on the "
             "mean, e.g. prior={'mean': scipy.stats.lognorm(2, scale=0.01), "
             "'shape': scipy.stats.lognorm(2)}."
-        )
-
-
-def _check_degenerate(data: PoissonCounts) -> None:
-    if len(data) < 2:
-        warnings.warn(
-            "Only one group: the population distribution is learned from one group, so "
-            "its spread comes from the prior alone.",
-            DegenerateDataWarning,
-            stacklevel=3,
         )
 
 

@@ -29,20 +29,17 @@ from hierbayes.families.normalnormal.math import (
     profile_loglik,
 )
 from hierbayes.families.normalnormal.priors import NormalPrior, normal_prior
-from hierbayes.families.priors import check_eb_without_prior
+from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid1d import integrate_1d
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
-from hierbayes.validate import check_choice, check_probs, check_tol
 
 __all__ = ["NormalNormalSpec"]
 
-POOLINGS = ("partial", "complete", "none")
-METHODS = ("exact", "eb")
 
 
 @dataclass(frozen=True)
-class NormalNormalSpec:
+class NormalNormalSpec(ModelSpec):
     """Hierarchical Normal–Normal model for estimates with known standard errors.
 
     Parameters
@@ -92,17 +89,11 @@ class NormalNormalSpec:
     tol: float = 1e-10
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: NormalPrior = field(init=False, repr=False, compare=False)
-    # the class of its fits: the public model (hierbayes.models) binds its public fit
     _fit_class: ClassVar[type] = NormalNormalResult
 
-    def __post_init__(self) -> None:
-        check_choice("pooling", self.pooling, POOLINGS)
-        check_choice("method", self.method, METHODS)
-        check_tol("tol", self.tol)
-        object.__setattr__(self, "probs", check_probs("probs", self.probs))
+    def _resolve_prior(self) -> tuple[NormalPrior, bool]:
         resolved = normal_prior(self.prior)
-        check_eb_without_prior(self.method, resolved.base.kind == "default")
-        object.__setattr__(self, "_prior", resolved)
+        return resolved, resolved.base.kind == "default"
 
     def fit(
         self,
@@ -142,34 +133,36 @@ class NormalNormalSpec:
         """
         data_ = normal_summaries(data, group=group, estimate=estimate, std_error=std_error,
                                  value=value, variance=variance, sigma=sigma)
-        if self.pooling == "complete":
-            return self._fit_class(self, _complete(data_), data_)
-        if self.pooling == "none":
-            point = HyperPoints.single(tau=math.inf, mu_mean=0.0, mu_var=0.0)
-            return self._fit_class(self, point, data_)
-        if self.method == "eb":
-            _check_degenerate(data_)
-            return self._fit_class(self, _empirical_bayes(data_), data_)
-        self._prior.check_proper(len(data_))
-        _check_degenerate(data_)
+        return self._fitted(data_, data_)
+
+    # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------
+    def _complete(self, data: NormalSummaries) -> HyperPoints:
+        return _complete(data)
+
+    def _unpooled(self, data: NormalSummaries) -> HyperPoints:
+        return HyperPoints.single(tau=math.inf, mu_mean=0.0, mu_var=0.0)
+
+    def _degenerate(self, data: NormalSummaries) -> str | None:
+        if len(data) < 2:
+            return "Only one group: the population spread tau is learned from the prior alone."
+        return None
+
+    def _empirical_bayes(self, data: NormalSummaries) -> HyperPoints:
+        return _empirical_bayes(data)
+
+    def _check_propriety(self, data: NormalSummaries) -> None:
+        self._prior.check_proper(len(data))
+
+    def _exact(self, data: NormalSummaries) -> tuple[HyperPoints, dict[str, Any]]:
         if self._prior.collapsible:
-            points, grid = _exact_1d(self._prior, data_, self.tol)
-            return self._fit_class(self, points, data_, tau_grid=grid)
-        return self._fit_class(self, _exact_2d(self._prior, data_, self.tol), data_)
+            points, grid = _exact_1d(self._prior, data, self.tol)
+            return points, {"tau_grid": grid}
+        return _exact_2d(self._prior, data, self.tol), {}
 
 
 def _pairs(data: NormalSummaries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y, se, count, _ = data.unique_pairs()
     return y, se**2, count
-
-
-def _check_degenerate(data: NormalSummaries) -> None:
-    if len(data) < 2:
-        warnings.warn(
-            "Only one group: the population spread tau is learned from the prior alone.",
-            DegenerateDataWarning,
-            stacklevel=3,
-        )
 
 
 def _complete(data: NormalSummaries) -> HyperPoints:
