@@ -411,3 +411,17 @@ def test_tau_to_zero_when_all_estimates_agree():
     with _no_warnings():  # the default prior p(mu, tau) ∝ 1 too
         g0 = NormalNormal().fit(estimate=y, std_error=s).groups
     assert np.allclose(g0["mean"], 1.0, rtol=1e-12) and (g0["shrinkage"] > 0.5).all()
+
+
+@pytest.mark.parametrize("model, data", [
+    (hb.BetaBinomial(prior=lambda a, b: np.where(a > 2, np.nan, -a - b)),
+     {"successes": [1, 4, 2, 7], "trials": [10, 12, 9, 15]}),
+    (GammaPoisson(prior=lambda a, b: np.where(a > 2, np.nan, -a - b)),
+     {"counts": [1, 4, 2, 7], "exposure": [1.0, 2.0, 1.5, 3.0]}),
+    (NormalNormal(prior=lambda mu, tau: np.where(tau > 3, np.nan, -0.5 * mu**2 / 100 - tau)),
+     {"estimate": [1.0, -2.0, 3.0, 0.5], "std_error": [1.0, 1.0, 2.0, 1.0]}),
+])
+def test_callable_prior_returning_nan_is_refused(model, data):
+    """A NaN log density is no density: refused with the point named, never taken as 0."""
+    with pytest.raises(hb.PriorError, match=r"returned nan at \("):
+        model.fit(pd.DataFrame(data))

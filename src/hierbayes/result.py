@@ -197,11 +197,16 @@ class Fit:
     @property
     def observed_name(self) -> str:
         """Name of the observed quantity per group (``successes``, ``estimate``, ``counts``)."""
-        raise NotImplementedError
+        return self.family_info.roles[0]
+
+    @property
+    def design_name(self) -> str:
+        """Name of what each group's data were measured with (``trials``, ``std_error``, ...)."""
+        return self.family_info.roles[1]
 
     def observed(self) -> np.ndarray:
         """The observed quantity per group (float array, group order)."""
-        raise NotImplementedError
+        return self._group_data()[0]
 
     def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Replicated data, one per theta: ``theta`` has shape (draws, groups).
@@ -313,8 +318,8 @@ class Fit:
         return frame
 
     # ---- conjugate hooks used by checks and predictions (hierbayes.families.conjugate) ------
-    design_name: ClassVar[str] = "design"
     _conj: ClassVar[Any] = None
+    family_info: ClassVar[Any] = None  # the family's FamilyInfo (hierbayes.families.registry)
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct (observed, design) patterns and each group's pattern."""

@@ -54,6 +54,44 @@ class Prior:
             total = total + dist.logpdf(val)
         return total
 
+    def call(self, *values: np.ndarray) -> np.ndarray:
+        """The user's log density at ``values`` (in ``names`` order), checked.
+
+        One finite value or -inf per point, or a :class:`~hierbayes.errors.PriorError`:
+        a NaN is not a density, and treating it as zero would silently cut
+        the posterior.
+
+        Examples
+        --------
+        >>> p = Prior("callable", names=("alpha", "beta"), log_density=lambda a, b: -a - b)
+        >>> p.call(np.array([1.0]), np.array([2.0])).tolist()
+        [-3.0]
+        >>> nan = Prior("callable", ("alpha", "beta"), log_density=lambda a, b: a * np.nan)
+        >>> nan.call(np.array([1.0]), np.array([2.0]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        hierbayes.errors.PriorError: The prior callable returned nan at (alpha, beta) = (1, 2); ...
+        """
+        assert self.log_density is not None
+        shape = np.broadcast(*values).shape
+        with np.errstate(all="ignore"):
+            val = np.asarray(self.log_density(*values), dtype=float)
+        point = ", ".join(self.names)
+        if val.shape != shape:
+            raise PriorError(
+                f"The prior callable must return one log density per ({point}) point; "
+                f"got shape {val.shape} for inputs of shape {shape}."
+            )
+        bad = np.isnan(val) | (val == np.inf)
+        if bad.any():
+            i = np.flatnonzero(bad.ravel())[0]
+            at = ", ".join(f"{np.broadcast_to(x, shape).ravel()[i]:.6g}" for x in values)
+            raise PriorError(
+                f"The prior callable returned {val.ravel()[i]} at ({point}) = ({at}); it must "
+                "return a log density (a number, or -inf where the density is 0)."
+            )
+        return val
+
     def has_finite_mean(self, name: str) -> bool:
         """Whether the prior named ``name`` has a finite mean ('independent' only)."""
         dist = self.dists[self.names.index(name)]

@@ -38,10 +38,10 @@ class ModelSpec:
     Examples
     --------
     >>> import hierbayes as hb
-    >>> hb.BetaBinomial(pooling="some")
+    >>> hb.BetaBinomial(pooling="some")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    hierbayes.validate.ArgumentError: `pooling` must be one of 'partial', 'complete', 'none'; got 'some'.
+    hierbayes.validate.ArgumentError: `pooling` must be one of ...; got 'some'.
     """
 
     pooling: str

@@ -80,11 +80,6 @@ class BetaBinomialResult(Fit):
 
     _conditional_moments = staticmethod(conditional_moments)
 
-    @property
-    def observed_name(self) -> str:
-        return "successes"
-
-    design_name = "trials"
     _conj = BETA
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,9 +88,6 @@ class BetaBinomialResult(Fit):
 
     def _pooled_prior(self) -> tuple[float, float] | None:
         return self.model.pooled_prior
-
-    def observed(self) -> np.ndarray:
-        return self.counts.successes.astype(float)
 
     def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n = np.broadcast_to(self.counts.trials, theta.shape)

@@ -190,14 +190,7 @@ def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     log_jac = lmu + lnu + 2.0 * v
     if prior.kind == "independent":
         return prior.logpdf(a, b) + log_jac
-    with np.errstate(all="ignore"):
-        val = np.asarray(prior.log_density(a, b), dtype=float)
-    if val.shape != np.shape(a):
-        raise PriorError(
-            f"The prior callable must return one log density per (alpha, beta) point; "
-            f"got shape {val.shape} for inputs of shape {np.shape(a)}."
-        )
-    return val + log_jac
+    return prior.call(a, b) + log_jac
 
 
 def _check_propriety(prior: Prior, pairs: PairCounts) -> None:

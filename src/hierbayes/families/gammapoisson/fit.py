@@ -95,11 +95,6 @@ class GammaPoissonResult(Fit):
 
     _conditional_moments = staticmethod(conditional_moments)
 
-    @property
-    def observed_name(self) -> str:
-        return "counts"
-
-    design_name = "exposure"
     _conj = GAMMA
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -145,9 +140,6 @@ class GammaPoissonResult(Fit):
     def _pooled_prior(self) -> tuple[float, float] | None:
         a0, b0 = self.model.pooled_prior
         return (a0, b0) if b0 > 0 else None  # rate 0: Jeffreys' improper prior
-
-    def observed(self) -> np.ndarray:
-        return self.data.counts.astype(float)
 
     def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.poisson(theta * self.data.exposure[None, :]).astype(float)

@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 
-from hierbayes.errors import PriorError
 from hierbayes.families.gammapoisson.data import PoissonCounts
 from hierbayes.families.gammapoisson.math import params_of
 from hierbayes.families.priors import Prior
@@ -45,11 +44,4 @@ def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray, t0: float = 1.0) ->
     log_jac = 2.0 * v - u
     if prior.kind == "independent":
         return prior.logpdf(a, b) + log_jac
-    with np.errstate(all="ignore"):
-        val = np.asarray(prior.log_density(a, b), dtype=float)
-    if val.shape != np.shape(a):
-        raise PriorError(
-            f"The prior callable must return one log density per (alpha, beta) point; "
-            f"got shape {val.shape} for inputs of shape {np.shape(a)}."
-        )
-    return val + log_jac
+    return prior.call(a, b) + log_jac

@@ -147,12 +147,11 @@ class NormalNormalResult(Fit):
             (size, len(d)))
         return {"mu": mu, "tau": tau}, theta
 
-    @property
-    def observed_name(self) -> str:
-        return "estimate"
-
-    design_name = "std_error"
     _conj = NORMAL
+
+    def _group_data(self) -> tuple[np.ndarray, np.ndarray]:
+        d = self.data
+        return d.estimate.astype(float), d.std_error.astype(float)
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y, se, _, inverse = self.data.unique_pairs()
@@ -202,9 +201,6 @@ class NormalNormalResult(Fit):
         if self.tau_grid is not None:
             return float(self.tau_grid.log_norm)
         return super()._log_norm()
-
-    def observed(self) -> np.ndarray:
-        return self.data.estimate.astype(float)
 
     def replicate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return theta + self.data.std_error[None, :] * rng.standard_normal(theta.shape)

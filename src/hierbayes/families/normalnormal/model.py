@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import optimize
 
-from hierbayes.errors import DegenerateDataWarning, PriorError
+from hierbayes.errors import DegenerateDataWarning
 from hierbayes.families.normalnormal.data import NormalSummaries, normal_summaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import (
@@ -229,14 +229,7 @@ def _exact_2d(prior: NormalPrior, data: NormalSummaries, tol: float) -> HyperPoi
         mu, tau = mmap.value(u), tmap.value(v)
         ll = marginal_loglik(mu, tau**2, y, s2, count)
         if prior.is_callable:
-            assert prior.base.log_density is not None
-            lp = np.asarray(prior.base.log_density(mu, tau), dtype=float)
-            if lp.shape != np.shape(mu):
-                raise PriorError(
-                    f"The prior callable must return one log density per (mu, tau) point; "
-                    f"got shape {lp.shape} for inputs of shape {np.shape(mu)}."
-                )
-            return ll + lp + tmap.log_jac(v)
+            return ll + prior.base.call(mu, tau) + tmap.log_jac(v)
         return ll + prior.log_prior_mu(u) + prior.log_prior_tau(v)
 
     def summaries(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
