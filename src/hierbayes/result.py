@@ -319,6 +319,8 @@ class Fit:
 
     # ---- conjugate hooks used by checks and predictions (hierbayes.families.conjugate) ------
     _conj: ClassVar[Any] = None
+    # whether the thetas are independent given one hyperparameter point (exact P(best))
+    _independent_at_points: ClassVar[bool] = True
     family_info: ClassVar[Any] = None  # the family's FamilyInfo (hierbayes.families.registry)
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

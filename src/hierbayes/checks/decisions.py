@@ -163,73 +163,41 @@ def prob_best(fit: Fit, descending: bool = True) -> pd.Series | None:
     """P(theta_j is the largest (smallest) of all) exactly, where the thetas are
     conditionally independent given the hyperparameters (Beta–Binomial, Gamma–Poisson).
 
-    On each hyperparameter point, P_j = ∫ f_j(x) ∏_{i≠j} F_i(x) dx by the trapezoid
-    rule in the log-odds (Beta) or log (Gamma) of theta, where each integrand is
+    On each hyperparameter point, P_j = ∫ f_j(x) ∏_{i≠j} F_i(x) dx (survival
+    functions for the smallest) by the trapezoid rule on the conjugate
+    distribution's order scale (``Conjugate.order_range``/``order_terms``: the
+    log-odds of a Beta, the log of a Gamma), where each integrand is
     smooth and decays exponentially, over the range where every F_i exceeds 1e-15
     (below it the product is negligible), with a spacing of a 30th of the
     narrowest group's sd there; then mixed over the points (the lightest 1e-12 of
     the mass dropped). Groups with equal data share a probability. None for the
     Normal–Normal family (the thetas share mu) and complete pooling (all equal).
     """
-    from scipy.special import (
-        betainc,
-        betaincinv,
-        betaln,
-        gammainc,
-        gammaincc,
-        gammaincinv,
-        gammaln,
-    )
-
-    from hierbayes.families.conjugate import BETA, GAMMA
-
-    conj = fit._conj
-    if conj not in (BETA, GAMMA) or fit.model.pooling == "complete":
+    if not fit._independent_at_points or fit.model.pooling == "complete":
         return None
+    conj = fit._conj
     y, d, inverse = fit._patterns()
     count = np.bincount(inverse, minlength=y.size).astype(float)
     params, w = fit.points.compressed(1e-12)
-    beta_family = conj is BETA
+    upper = not descending  # the smallest theta: survival functions instead of CDFs
     out = np.zeros(y.size)
     for a, b, wk in zip(params["alpha"], params["beta"], w / w.sum(), strict=True):
         A, B = conj.update((np.float64(a), np.float64(b)), y, d)
-        if beta_family:
-            if not descending:  # the smallest theta is the largest 1 − theta
-                A, B = B, A
-            lo, hi = betaincinv(A, B, 1e-15), betaincinv(A, B, 1.0 - 1e-15)
-            lo, hi = np.clip(lo, 1e-300, 1.0 - 1e-16), np.clip(hi, 1e-300, 1.0 - 1e-16)
-            zlo, zhi = np.log(lo) - np.log1p(-lo), np.log(hi) - np.log1p(-hi)
-            m = A / (A + B)
-            sd = np.sqrt(m * (1 - m) / (A + B + 1.0)) / (m * (1 - m))  # in log-odds
-        else:
-            lo = np.maximum(gammaincinv(A, 1e-15) / B, 1e-300)
-            hi = np.maximum(gammaincinv(A, 1.0 - 1e-15) / B, 1e-300)
-            if descending:
-                zlo, zhi = np.log(lo), np.log(hi)
-            else:
-                zlo, zhi = -np.log(hi), -np.log(lo)  # z = −log theta
-            sd = 1.0 / np.sqrt(A)
-        start = float(np.max(zlo))  # below, some F_i < 1e-15
-        stop = float(np.max(zhi))
+        zlo, zhi, sd = conj.order_range(A, B)
+        # where the integrand lives: above the largest lower end (below it some
+        # F_i < 1e-15), or below the smallest upper end for the smallest theta
+        start, stop = ((float(np.min(zlo)), float(np.min(zhi))) if upper
+                       else (float(np.max(zlo)), float(np.max(zhi))))
         if not stop > start:
             continue
-        h = max(min(float(np.min(sd)) / 8.0, (stop - start) / 100.0), (stop - start) / 5000)
+        h = max(min(float(np.min(sd)) / 3.0, (stop - start) / 40.0), (stop - start) / 5000)
         z = np.linspace(start, stop, math.ceil((stop - start) / h) + 1)
         h = z[1] - z[0]
-        if beta_family:
-            x = 1.0 / (1.0 + np.exp(-z))
-            log_dens = (A[:, None] * np.log(x)[None, :] + B[:, None] * np.log1p(-x)[None, :]
-                        - betaln(A, B)[:, None])
-            cdf = betainc(A[:, None], B[:, None], x[None, :])
-        else:
-            x = np.exp(z if descending else -z)
-            bx = B[:, None] * x[None, :]
-            log_dens = A[:, None] * np.log(bx) - bx - gammaln(A)[:, None]
-            cdf = gammainc(A[:, None], bx) if descending else gammaincc(A[:, None], bx)
+        log_dens, tail = conj.order_terms(z[None, :], A[:, None], B[:, None], upper)
         with np.errstate(divide="ignore"):
-            log_cdf = np.maximum(np.log(cdf), -1e5)  # F ≈ 0 there: the product is 0 anyway
-        total = count @ log_cdf
-        out += wk * h * np.exp(log_dens + total[None, :] - log_cdf).sum(axis=1)
+            log_tail = np.maximum(np.log(tail), -1e5)  # ≈ 0 there: the product is 0 anyway
+        total = count @ log_tail
+        out += wk * h * np.exp(log_dens + total[None, :] - log_tail).sum(axis=1)
     # Its own check: probabilities in [0, 1] that sum to 1 over the groups. Where the
     # quadrature cannot resolve the components (e.g. Beta shapes of 1e21 in the
     # kappa → ∞ tail, whose log densities cancel to nothing), refuse it: the caller

@@ -148,6 +148,7 @@ class NormalNormalResult(Fit):
         return {"mu": mu, "tau": tau}, theta
 
     _conj = NORMAL
+    _independent_at_points = False  # the points carry tau; the thetas share mu
 
     def _group_data(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data
