@@ -92,7 +92,7 @@ def test_header_only_file_for_every_family(tmp_path, capsys):
          ("'sd'", "not in the data")),
         ("g,est,se\na,1,0\nb,2,1\nc,3,1\n", ["--family", "normal", "--estimate", "est",
                                              "--std-error", "se", "--group", "g"],
-         ("'se'", "> 0", "'a': 0")),
+         ("'se'", "must be positive", "'a': 0")),
         ("g,k,t\na,1,-2\nb,2,1\n", ["--family", "poisson", "--counts", "k", "--exposure", "t",
                                    "--group", "g"], ("'t'", "positive", "'a': -2")),
         ("y,n\n1,3\n2,5\n", ["--successes", "y", "--trials", "n", "--group", "lab"],
