@@ -527,3 +527,25 @@ def test_group_sums_past_2_53_are_refused_not_rounded():
     with pytest.raises(hb.DataError, match=r"'exposure'.*outside the range.*'a': 1\.8e\+100"):
         GammaPoisson().fit(pd.DataFrame({"group": ["a", "a", "b"], "counts": [1, 2, 3],
                                          "exposure": [9e99, 9e99, 1.0]}))
+
+
+def test_totals_past_2_63_stay_exact_under_complete_pooling():
+    """2000 groups of 2^53 trials: the int64 total overflowed and the mean was -10.4."""
+    big, J = 2**53, 2000
+    y = np.array([big // 4] * (J - 1) + [big // 2])
+    fit = hb.BetaBinomial(pooling="complete").fit(successes=y, trials=np.full(J, big))
+    total_y, total_n = int(y.sum(dtype=object)), J * big
+    expected = (total_y + 1) / (total_n + 2)  # pooled_prior Beta(1, 1)
+    assert fit.groups["mean"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    gp = GammaPoisson(pooling="complete").fit(counts=np.full(J, big))
+    assert gp.groups["mean"].iloc[0] == pytest.approx(big, rel=1e-9)
+
+
+def test_counts_near_2_53_beside_many_exposures_keep_their_pairs():
+    """The (count, exposure) key overflowed int64: means came out negative."""
+    J = 2000
+    y = np.arange(J, dtype=np.int64) + (2**53 - 5000)
+    t = 1.0 + np.arange(J)
+    fit = GammaPoisson(pooling="none").fit(counts=y, exposure=t)
+    # prior Gamma(pooled_prior) with a vanishing weight beside counts of 9e15
+    np.testing.assert_allclose(fit.groups["mean"].to_numpy(), y / t, rtol=1e-9)

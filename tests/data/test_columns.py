@@ -9,6 +9,7 @@ import pytest
 from hierbayes.data.columns import (
     MAX_EXACT,
     count_values,
+    distinct_pairs,
     exact_sums,
     group_labels,
     real_values,
@@ -87,6 +88,20 @@ def test_exact_sums_stay_exact_past_float64_and_refuse_past_2_53():
     many = np.full(1100, MAX_EXACT, dtype=np.int64)  # the int64 sum would overflow
     with pytest.raises(DataError, match=f"'a': {1100 * 2**53}"):
         exact_sums("y", "counts", many, np.zeros(1100, dtype=np.int64), pd.Index(["a"]))
+
+
+def test_distinct_pairs_with_and_without_a_key_agree():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 5, 200) + np.array([0, 2**53 - 10])[rng.integers(0, 2, 200)]
+    b = rng.integers(0, 3000, 200)
+    ua, ub, inverse, count = distinct_pairs(a, b)
+    ref, ref_inv, ref_count = np.unique(np.stack([a, b], 1), axis=0, return_inverse=True,
+                                        return_counts=True)
+    assert ua.tolist() == ref[:, 0].tolist() and ub.tolist() == ref[:, 1].tolist()
+    assert inverse.tolist() == ref_inv.reshape(-1).tolist()
+    assert count.tolist() == ref_count.tolist()
+    small = distinct_pairs(a % 7, b)
+    assert (small[0][small[2]] == a % 7).all() and (small[1][small[2]] == b).all()
 
 
 def test_role_columns_from_a_frame_and_from_arrays():

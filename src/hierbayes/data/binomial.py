@@ -84,13 +84,13 @@ class PairCounts:
 
     @property
     def total_successes(self) -> int:
-        """Sum of successes over all groups (exact integer)."""
-        return int(np.dot(self.count, self.successes))
+        """Sum of successes over all groups (exact integer, also past 2^63)."""
+        return _exact_dot(self.count, self.successes)
 
     @property
     def total_failures(self) -> int:
-        """Sum of failures over all groups (exact integer)."""
-        return int(np.dot(self.count, self.failures))
+        """Sum of failures over all groups (exact integer, also past 2^63)."""
+        return _exact_dot(self.count, self.failures)
 
     @classmethod
     def empty(cls) -> PairCounts:
@@ -117,6 +117,14 @@ class PairCounts:
         # float64 sums of integers below 2**53 are exact
         total = np.bincount(inverse, weights=c, minlength=len(pairs))
         return cls(pairs.successes, pairs.trials, total.astype(np.int64))
+
+
+def _exact_dot(count: np.ndarray, values: np.ndarray) -> int:
+    """``count @ values`` of non-negative integers: in int64 while it cannot overflow,
+    else in Python integers."""
+    if float(np.dot(count, values.astype(float))) < 2.0**62:
+        return int(np.dot(count, values))
+    return int(np.dot(count.astype(object), values.astype(object)))
 
 
 def reduce_pairs(successes: Any, trials: Any) -> tuple[PairCounts, np.ndarray]:

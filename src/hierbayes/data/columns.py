@@ -41,6 +41,7 @@ __all__ = [
     "check_positive",
     "check_within",
     "count_values",
+    "distinct_pairs",
     "exact_sums",
     "group_codes",
     "group_labels",
@@ -319,6 +320,41 @@ def exact_sums(name: str, role: str, values: np.ndarray, codes: np.ndarray,
                what="sum")
         out[near] = exact
     return out
+
+
+def distinct_pairs(
+    a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(a, b)`` pairs of non-negative integers, sorted by ``a`` then ``b``.
+
+    One int64 key ``a * (max b + 1) + b`` while it cannot overflow, a sort of
+    the rows otherwise (counts near 2^53 beside many distinct ``b``).
+
+    Returns
+    -------
+    a, b : numpy.ndarray of int64
+        The distinct pairs.
+    inverse : numpy.ndarray
+        For each row, the index of its pair.
+    count : numpy.ndarray of int64
+        How many rows have each pair.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in distinct_pairs(np.array([3, 0, 3]), np.array([1, 2, 1]))]
+    [[0, 3], [2, 1], [1, 0, 1], [1, 2]]
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    width = int(b.max(initial=0)) + 1
+    if (int(a.max(initial=0)) + 1) * width < 2**62:
+        keys, inverse, count = np.unique(a * width + b, return_inverse=True,
+                                         return_counts=True)
+        ua, ub = np.divmod(keys, width)
+        return ua, ub, inverse.reshape(-1), count.astype(np.int64)
+    rows, inverse, count = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True,
+                                     return_counts=True)
+    return rows[:, 0].copy(), rows[:, 1].copy(), inverse.reshape(-1), count.astype(np.int64)
 
 
 # --- the columns of each role ------------------------------------------------------------------

@@ -22,6 +22,7 @@ from hierbayes.data.columns import (
     check_positive,
     check_within,
     count_values,
+    distinct_pairs,
     exact_sums,
     group_codes,
     real_values,
@@ -50,10 +51,8 @@ class PoissonCounts(GroupData):
     @cached_property
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t_uniq, t_code = np.unique(self.exposure, return_inverse=True)
-        key = self.counts * np.int64(t_uniq.size) + t_code.reshape(-1)
-        keys, inverse = np.unique(key, return_inverse=True)
-        y, code = np.divmod(keys, t_uniq.size)
-        return y, t_uniq[code], inverse.reshape(-1)
+        y, code, inverse, _ = distinct_pairs(self.counts, t_code.reshape(-1))
+        return y, t_uniq[code], inverse
 
     def unique_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct ``(count, exposure)`` pairs and the map back to groups.

@@ -186,7 +186,7 @@ class GammaPoissonSpec:
         data_ = poisson_counts(data, group=group, counts=counts, exposure=exposure)
         a0, b0 = self.pooled_prior
         if self.pooling == "complete":
-            points = HyperPoints.single(alpha=a0 + float(data_.counts.sum()),
+            points = HyperPoints.single(alpha=a0 + float(data_.counts.sum(dtype=float)),
                                         beta=b0 + float(data_.exposure.sum()))
             return self._fit_class(self, points, data_, offsets=False)
         if self.pooling == "none":
