@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import betaln
 
 import hierbayes as hb
-from hierbayes.data.columns import BinomialCounts, binomial_counts
+from hierbayes.data.binomial import BinomialCounts, binomial_counts
 
 ALPHA, BETA, NMAX = 2.0, 10.0, 1000
 SUBSET_PAIRS = 2000

@@ -425,3 +425,141 @@ def test_callable_prior_returning_nan_is_refused(model, data):
     """A NaN log density is no density: refused with the point named, never taken as 0."""
     with pytest.raises(hb.PriorError, match=r"returned nan at \("):
         model.fit(pd.DataFrame(data))
+
+
+# --- data integrity (issue 16): no silent wrong answer in the data ---------------------------
+
+_MODELS = {"binomial": lambda: hb.BetaBinomial(prior=BB_PRIOR),
+           "poisson": lambda: GammaPoisson(), "normal": lambda: NormalNormal()}
+_ROWS = {"binomial": {"successes": [1, 2, 3], "trials": [4, 5, 6]},
+         "poisson": {"counts": [1, 2, 3], "exposure": [1.0, 2.0, 3.0]},
+         "normal": {"estimate": [1.0, 2.0, 3.0], "std_error": [1.0, 1.0, 1.0]}}
+
+
+@pytest.mark.parametrize(
+    ("family", "rows", "pattern"),
+    [
+        # 5 of 3 beside 0 of 10 used to be accepted as 5 of 13
+        ("binomial", {"successes": [5, 0, 1, 2], "trials": [3, 10, 4, 5]},
+         r"'successes'.*exceeds 'trials'.*'A': 5 > 3\."),
+        ("poisson", {"counts": [-1, 3, 1, 2], "exposure": [1.0, 1.0, 1.0, 1.0]},
+         r"'counts'.*negative.*'A': -1"),
+        ("poisson", {"counts": [1, 3, 1, 2], "exposure": [-1.0, 3.0, 1.0, 1.0]},
+         r"'exposure'.*must be positive.*'A': -1\.0"),
+        # one row's precision 1e400 overflowed: the combined row was NaN, reported as 0.0
+        ("normal", {"estimate": [1.0, 2.0, 3.0, 4.0], "std_error": [1e-200, 1.0, 1.0, 1.0]},
+         r"'std_error'.*outside the range.*'A': 1e-200"),
+    ],
+)
+def test_every_row_is_checked_before_the_rows_of_a_group_are_summed(family, rows, pattern):
+    frame = pd.DataFrame({"group": ["A", "A", "B", "C"], **rows})
+    with pytest.raises(hb.DataError, match=pattern):
+        _MODELS[family]().fit(frame)
+
+
+def test_rows_checked_before_summing_on_dask():
+    dd = pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    frame = pd.DataFrame({"group": ["A", "B", "A", "C"], "successes": [5, 1, 0, 2],
+                          "trials": [3, 4, 10, 5]})
+    ddf = dd.from_pandas(frame, npartitions=2)
+    with pytest.raises(hb.DataError, match=r"exceeds 'trials'.*'A': 5 > 3"):
+        hb.BetaBinomial().fit(ddf)
+    with pytest.raises(hb.DataError, match=r"'successes' is given as both"):
+        hb.BetaBinomial().fit(ddf, group="successes")
+
+
+@pytest.mark.parametrize("family", sorted(_MODELS))
+def test_labels_that_print_the_same_are_refused(family):
+    """1 and '1' gave two groups, two draw columns named theta[1]."""
+    frame = pd.DataFrame({"group": pd.Series([1, "1", 2], dtype=object), **_ROWS[family]})
+    with pytest.raises(hb.DataError, match=r"'group' \(group\).*1 \(int\), '1' \(str\)"):
+        _MODELS[family]().fit(frame)
+    with pytest.raises(hb.DataError, match="differ only in type"):
+        _MODELS[family]().fit(**_ROWS[family], group=[1, "1", 2])
+
+
+@pytest.mark.parametrize("family", sorted(_MODELS))
+def test_a_data_column_cannot_be_the_group(family):
+    frame = pd.DataFrame(_ROWS[family])
+    column = next(iter(_ROWS[family]))
+    with pytest.raises(hb.DataError, match=f"Column '{column}' is given as both"):
+        _MODELS[family]().fit(frame, group=column)
+
+
+@pytest.mark.parametrize("family", sorted(_MODELS))
+def test_misaligned_series_are_refused_aligned_ones_accepted(family):
+    """Series with different indexes used to be paired by position."""
+    first, second = _ROWS[family]
+    model = _MODELS[family]()
+    a = pd.Series(_ROWS[family][first], index=[0, 1, 2])
+    b = pd.Series(_ROWS[family][second], index=[2, 1, 0])
+    with pytest.raises(hb.DataError, match="pandas Series with different indexes"):
+        model.fit(**{first: a, second: b})
+    aligned = model.fit(**{first: a, second: b.sort_index()})
+    plain = model.fit(**{first: a.to_numpy(), second: b.sort_index().to_numpy()})
+    pd.testing.assert_frame_equal(aligned.moments, plain.moments)
+
+
+def test_durations_and_dates_are_refused_not_read_as_nanoseconds():
+    days = pd.to_timedelta([1, 2, 3], unit="D")
+    with pytest.raises(hb.DataError, match=r"'exposure' \(exposure\) holds dates or durations"):
+        GammaPoisson().fit(pd.DataFrame({"counts": [1, 2, 3], "exposure": days}))
+    hours = pd.DataFrame({"counts": [1, 2, 3], "exposure": days / pd.Timedelta(hours=1)})
+    assert GammaPoisson().fit(hours).groups["exposure"].tolist() == [24.0, 48.0, 72.0]
+    with pytest.raises(hb.DataError, match=r"'successes'.*dates or durations"):
+        hb.BetaBinomial().fit(pd.DataFrame({"successes": pd.to_timedelta([1, 2]),
+                                            "trials": [4, 5]}))
+    with pytest.raises(hb.DataError, match=r"'estimate'.*dates or durations"):
+        NormalNormal().fit(pd.DataFrame({"estimate": pd.to_datetime(["2020-01-01"] * 3),
+                                         "std_error": [1.0, 1.0, 1.0]}))
+
+
+def test_repeated_row_labels_duplicate_columns_and_2d_arrays_are_refused():
+    with pytest.raises(hb.DataError, match="index that labels them repeats 0"):
+        hb.BetaBinomial().fit(pd.DataFrame({"successes": [1, 2], "trials": [4, 5]},
+                                           index=[0, 0]))
+    twice = pd.DataFrame([[1, 2, 5], [2, 1, 6]], columns=["y", "y", "n"])
+    with pytest.raises(hb.DataError, match=r"'y' \(`successes`\) appears 2 times"):
+        hb.BetaBinomial().fit(twice, successes="y", trials="n")
+    with pytest.raises(hb.DataError, match=r"`counts` must be 1-d"):
+        GammaPoisson().fit(counts=np.array([[1, 2], [3, 4]]))
+
+
+def test_group_sums_past_2_53_are_refused_not_rounded():
+    """(2^53 - 1) + 2 used to be reported as 9007199254740992 under no pooling."""
+    big = 2**53 - 1
+    frame = pd.DataFrame({"group": ["a", "a", "b"], "successes": [big, 2, 1],
+                          "trials": [big, 2, 3]})
+    with pytest.raises(hb.DataError, match=r"sums.*above 2\^53.*'a': 9007199254740993"):
+        hb.BetaBinomial(pooling="none").fit(frame)
+    with pytest.raises(hb.DataError, match=r"'counts'.*'a': 9007199254740993"):
+        GammaPoisson(pooling="none").fit(pd.DataFrame({"group": ["a", "a", "b"],
+                                                       "counts": [big, 2, 1]}))
+    exact = hb.BetaBinomial(pooling="none").fit(frame.assign(successes=[big, 1, 1],
+                                                             trials=[big, 1, 3]))
+    assert exact.groups["trials"].tolist() == [2**53, 3]
+    with pytest.raises(hb.DataError, match=r"'exposure'.*outside the range.*'a': 1\.8e\+100"):
+        GammaPoisson().fit(pd.DataFrame({"group": ["a", "a", "b"], "counts": [1, 2, 3],
+                                         "exposure": [9e99, 9e99, 1.0]}))
+
+
+def test_totals_past_2_63_stay_exact_under_complete_pooling():
+    """2000 groups of 2^53 trials: the int64 total overflowed and the mean was -10.4."""
+    big, J = 2**53, 2000
+    y = np.array([big // 4] * (J - 1) + [big // 2])
+    fit = hb.BetaBinomial(pooling="complete").fit(successes=y, trials=np.full(J, big))
+    total_y, total_n = int(y.sum(dtype=object)), J * big
+    expected = (total_y + 1) / (total_n + 2)  # pooled_prior Beta(1, 1)
+    assert fit.groups["mean"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    gp = GammaPoisson(pooling="complete").fit(counts=np.full(J, big))
+    assert gp.groups["mean"].iloc[0] == pytest.approx(big, rel=1e-9)
+
+
+def test_counts_near_2_53_beside_many_exposures_keep_their_pairs():
+    """The (count, exposure) key overflowed int64: means came out negative."""
+    J = 2000
+    y = np.arange(J, dtype=np.int64) + (2**53 - 5000)
+    t = 1.0 + np.arange(J)
+    fit = GammaPoisson(pooling="none").fit(counts=y, exposure=t)
+    # prior Gamma(pooled_prior) with a vanishing weight beside counts of 9e15
+    np.testing.assert_allclose(fit.groups["mean"].to_numpy(), y / t, rtol=1e-9)

@@ -1,121 +1,149 @@
+"""The one column parser (hierbayes.data.columns): roles, labels, row checks, exact sums."""
+
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
 
-import hierbayes as hb
-from hierbayes.data.columns import PairCounts, binomial_counts, reduce_pairs
+from hierbayes.data.columns import (
+    MAX_EXACT,
+    count_values,
+    distinct_pairs,
+    exact_sums,
+    group_labels,
+    real_values,
+    role_columns,
+)
+from hierbayes.errors import DataError
 
-
-def test_rows_are_summed_per_group_in_first_appearance_order():
-    df = pd.DataFrame({"lab": ["b", "a", "b"], "y": [1, 2, 3], "n": [5, 6, 7]})
-    c = binomial_counts(df, group="lab", successes="y", trials="n")
-    assert list(c.group) == ["b", "a"]
-    assert c.successes.tolist() == [4, 2]
-    assert c.trials.tolist() == [12, 6]
-
-
-def test_integer_valued_floats_accepted_and_arrays_work():
-    c = binomial_counts(successes=[1.0, 2.0], trials=[3.0, 4.0])
-    assert c.successes.dtype == np.int64 and c.trials.tolist() == [3, 4]
+LABELS = pd.Index(["a", "b", "c"])
 
 
 @pytest.mark.parametrize(
-    "y,n,needle",
+    ("raw", "pattern"),
     [
-        ([5, 1], [3, 4], "exceeds"),
-        ([-1, 1], [3, 4], "negative"),
-        ([2.5, 1], [3, 4], "whole numbers"),
-        ([np.nan, 1], [3, 4], "missing"),
-        ([1, 1], [np.inf, 4], "missing or infinite"),
-        (["x", 1], [3, 4], "must hold numbers"),
+        ([1, 2.5, 3], r"^Column 'y' \(successes\) must hold whole numbers; non-integer values "
+                      r"in groups \(group: value\): 'b': 2\.5\.$"),
+        ([1, -2, 3], r"must not be negative; negative values in groups \(group: value\): 'b': -2"),
+        ([1, np.nan, 3], r"missing or infinite values in groups \(group: value\): 'b': nan"),
+        ([1, "x", 3], r"must hold numbers; non-numeric values in groups.*'b': 'x'"),
+        ([1, True, 3], r"must hold numbers; booleans in groups \(group: value\): 'b': True"),
+        ([1, 2**53 + 1, 3], r"too large to be exact \(above 2\^53\).*'b': 9007199254740993"),
+        ([1, 2 + 1j, 3], r"must hold real numbers; complex values.*'b': \(2\+1j\)"),
     ],
 )
-def test_bad_counts_are_named(y, n, needle):
-    df = pd.DataFrame({"group": ["g1", "g2"], "successes": y, "trials": n})
-    with pytest.raises(hb.DataError, match=needle) as err:
-        hb.BetaBinomial().fit(df)
-    assert "g1" in str(err.value)
+def test_count_errors_name_column_role_group_and_value(raw, pattern):
+    with pytest.raises(DataError, match=pattern):
+        count_values("y", "successes", np.asarray(raw, dtype=object), LABELS)
 
 
-def test_more_than_five_offenders_are_counted_not_listed():
-    df = pd.DataFrame({"successes": [9] * 8, "trials": [1] * 8})
-    with pytest.raises(hb.DataError, match="and 3 more"):
-        binomial_counts(df)
-
-
-def test_missing_column_empty_and_booleans():
-    df = pd.DataFrame({"y": [1], "n": [2]})
-    with pytest.raises(hb.DataError, match=r"'successes'.*not in the data"):
-        hb.BetaBinomial().fit(df)
-    with pytest.raises(hb.DataError, match="empty"):
-        hb.BetaBinomial().fit(pd.DataFrame({"successes": [], "trials": []}))
-    with pytest.raises(hb.DataError, match="booleans"):
-        binomial_counts(pd.DataFrame({"successes": [True], "trials": [1]}))
-    with pytest.raises(hb.DataError, match="group"):
-        binomial_counts(df, group="lab", successes="y", trials="n")
-    with pytest.raises(TypeError):
-        binomial_counts([1, 2])
-
-
-def test_datasets_load_rats_with_published_totals():
-    rats = hb.datasets.load("rats")
-    assert len(rats) == 71
-    assert int(rats.successes.sum()) == 267 and int(rats.trials.sum()) == 1739
-    assert tuple(rats.iloc[-1][["successes", "trials"]]) == (4, 14)
-    with pytest.raises(ValueError, match="must be one of"):
-        hb.datasets.load("mice")
-
-
-def _unique_reference(y, n):
-    uniq, inverse, count = np.unique(np.stack([y, n], axis=1), axis=0, return_inverse=True,
-                                     return_counts=True)
-    return uniq[:, 0], uniq[:, 1], count, inverse.reshape(-1)
+def test_counts_in_every_spelling_give_int64():
+    got = count_values("y", "successes", [1, 2.0, "3"], LABELS)
+    assert got.dtype == np.int64 and got.tolist() == [1, 2, 3]
+    nullable = pd.array([1, 2, 3], dtype="Int64")
+    assert count_values("y", "successes", nullable, LABELS).tolist() == [1, 2, 3]
+    with pytest.raises(DataError, match=r"must be at least 1; smaller values.*'a': 0"):
+        count_values("n", "total", [0, 2, 3], LABELS, minimum=1)
 
 
 @pytest.mark.parametrize(
-    "nmax,size",
-    [(1000, 20_000),  # dense key space: bincount
-     (10**7, 20_000),  # sparse key space: hash factorisation
-     (2**40, 500)],  # keys beyond int64: row sort
+    "raw",
+    [
+        pd.to_timedelta([1, 2, 3], unit="D"),
+        pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"]),
+        np.array([1.0, datetime.timedelta(days=2), 3.0], dtype=object),
+        np.array([1.0, pd.Timestamp("2020-01-01"), 3.0], dtype=object),
+    ],
 )
-def test_reduce_pairs_matches_np_unique(nmax, size):
-    rng = np.random.default_rng(nmax % 97)
-    n = rng.integers(0, nmax, size, dtype=np.int64)
-    n[:5] = [0, nmax - 1, nmax - 1, 7, 7]
-    y = (rng.random(size) * (n + 1)).astype(np.int64)
-    y[:5] = [0, 0, nmax - 1, 3, 3]
-    pairs, inverse = reduce_pairs(y, n)
-    ry, rn, rc, rinv = _unique_reference(y, n)
-    assert np.array_equal(pairs.successes, ry) and np.array_equal(pairs.trials, rn)
-    assert np.array_equal(pairs.count, rc) and np.array_equal(inverse, rinv)
-    assert pairs.n_groups == size and pairs.total_successes == int(y.sum())
+def test_dates_and_durations_are_refused_not_read_as_nanoseconds(raw):
+    for check in (count_values, real_values):
+        with pytest.raises(DataError, match=r"'t' \(exposure\) holds dates or durations.*"
+                                            r"nanoseconds.*pd\.Timedelta"):
+            check("t", "exposure", pd.Series(raw), LABELS)
 
 
-def test_pair_counts_merge_does_not_depend_on_the_split():
-    rng = np.random.default_rng(2)
-    n = rng.integers(0, 50, 5000)
-    y = rng.binomial(n, 0.4)
-    whole, _ = reduce_pairs(y, n)
-    cuts = np.sort(rng.choice(np.arange(1, 5000), 6, replace=False))
-    parts = [reduce_pairs(a, b)[0] for a, b in zip(np.split(y, cuts), np.split(n, cuts),
-                                                   strict=True)]
-    for merged in (PairCounts.merge(parts), PairCounts.merge(parts[::-1]),
-                   PairCounts.merge([PairCounts.merge(parts[:3]), PairCounts.merge(parts[3:]),
-                                     PairCounts.empty()])):
-        assert np.array_equal(merged.successes, whole.successes)
-        assert np.array_equal(merged.trials, whole.trials)
-        assert np.array_equal(merged.count, whole.count)
+def test_rows_listed_in_row_wording():
+    with pytest.raises(DataError, match=r"in rows \(row: value\): 'b': inf"):
+        real_values("v", "`variance`", [1.0, np.inf, 2.0], LABELS, where="row")
 
 
-def test_counts_cache_their_pairs_and_fast_integer_paths():
-    y32 = np.array([1, 2, 1, 0], dtype=np.int32)
-    n16 = np.array([3, 4, 3, 0], dtype=np.uint16)
-    c = binomial_counts(successes=y32, trials=n16)
-    assert c.successes.dtype == np.int64 and c.trials.tolist() == [3, 4, 3, 0]
-    assert c.pairs is c.pairs and c.pairs.count.tolist() == [1, 2, 1]
-    y, n, inverse = c.unique_pairs()
-    assert np.array_equal(y[inverse], c.successes) and np.array_equal(n[inverse], c.trials)
-    with pytest.raises(hb.DataError, match=r"'successes'.*negative.*-1"):
-        binomial_counts(successes=np.array([-1, 2]), trials=np.array([3, 3]))
-    with pytest.raises(hb.DataError, match="same length"):
-        binomial_counts(successes=np.array([1, 2]), trials=np.array([3]))
+def test_group_labels_that_print_the_same_are_refused():
+    with pytest.raises(DataError, match=r"'lab' \(group\).*differ only in type.*1 \(int\), "
+                                        r"'1' \(str\)"):
+        group_labels(pd.Series([1, "1", 2], dtype=object), "lab")
+    assert list(group_labels(pd.Series(["01", "1", "1e3", "1000"]), "lab")) == [
+        "01", "1", "1e3", "1000"]  # text labels are distinct however they read as numbers
+    with pytest.raises(DataError, match=r"'lab' \(group\) has missing labels in rows 1, 3"):
+        group_labels(pd.Series(["a", None, "b", np.nan]), "lab")
+
+
+def test_exact_sums_stay_exact_past_float64_and_refuse_past_2_53():
+    codes, groups = np.array([0, 0, 1]), pd.Index(["a", "b"])
+    got = exact_sums("y", "counts", np.array([2**53 - 1, 1, 5]), codes, groups)
+    assert got.tolist() == [2**53, 5]  # float64 rounds 2^53 - 1 + 1 exactly to 2^53
+    with pytest.raises(DataError, match=r"'y' \(counts\) sums.*too large to be exact.*"
+                                        r"\(group: sum\): 'a': 9007199254740993\."):
+        exact_sums("y", "counts", np.array([2**53 - 1, 2, 5]), codes, groups)
+    many = np.full(1100, MAX_EXACT, dtype=np.int64)  # the int64 sum would overflow
+    with pytest.raises(DataError, match=f"'a': {1100 * 2**53}"):
+        exact_sums("y", "counts", many, np.zeros(1100, dtype=np.int64), pd.Index(["a"]))
+
+
+def test_distinct_pairs_with_and_without_a_key_agree():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 5, 200) + np.array([0, 2**53 - 10])[rng.integers(0, 2, 200)]
+    b = rng.integers(0, 3000, 200)
+    ua, ub, inverse, count = distinct_pairs(a, b)
+    ref, ref_inv, ref_count = np.unique(np.stack([a, b], 1), axis=0, return_inverse=True,
+                                        return_counts=True)
+    assert ua.tolist() == ref[:, 0].tolist() and ub.tolist() == ref[:, 1].tolist()
+    assert inverse.tolist() == ref_inv.reshape(-1).tolist()
+    assert count.tolist() == ref_count.tolist()
+    small = distinct_pairs(a % 7, b)
+    assert (small[0][small[2]] == a % 7).all() and (small[1][small[2]] == b).all()
+
+
+def test_role_columns_from_a_frame_and_from_arrays():
+    frame = pd.DataFrame({"lab": ["x", "y"], "k": [1, 2]}, index=[10, 20])
+    cols = role_columns(frame, {"counts": "k", "exposure": "exposure"}, group="lab",
+                        optional=("exposure",))
+    assert cols.names == {"counts": "k"} and cols.group == "lab" and len(cols) == 2
+    rows = role_columns(frame, {"counts": "k"}, group=None)
+    assert list(rows.labels) == [10, 20] and rows.group is None
+    arrays = role_columns(None, {"counts": [1, 2]}, group=["p", "q"])
+    assert arrays.names == {"counts": "counts"} and list(arrays.labels) == ["p", "q"]
+
+
+@pytest.mark.parametrize(
+    ("data", "roles", "group", "pattern"),
+    [
+        ({"y": [1], "n": [2]}, {"successes": "y", "trials": "n"}, "y",
+         r"Column 'y' is given as both `successes` and `group`"),
+        ({"n": [1]}, {"successes": "n", "trials": "n"}, None,
+         r"Column 'n' is given as both `successes` and `trials`"),
+        (pd.DataFrame([[1, 2, 3]], columns=["y", "y", "n"]), {"successes": "y", "trials": "n"},
+         None, r"Column 'y' \(`successes`\) appears 2 times"),
+        (pd.DataFrame({"y": [1, 2], "n": [3, 4]}, index=[7, 7]),
+         {"successes": "y", "trials": "n"}, None, r"index that labels them repeats 7"),
+        (None, {"successes": pd.Series([1, 2], index=[0, 1]),
+                "trials": pd.Series([3, 4], index=[1, 0])}, None,
+         r"`successes` and `trials` are pandas Series with different indexes"),
+        (None, {"counts": np.ones((2, 2))}, None, r"`counts` must be 1-d.*\(2, 2\)"),
+        (None, {"counts": [1, 2], "exposure": [1.0]}, None,
+         r"`counts` and `exposure` must have the same length; got 2 and 1"),
+        ({"y": []}, {"counts": "y"}, None, "The data are empty"),
+    ],
+)
+def test_role_columns_refuse_what_would_pair_rows_wrongly(data, roles, group, pattern):
+    with pytest.raises(DataError, match=pattern):
+        role_columns(data, roles, group=group)
+
+
+def test_series_with_one_index_are_paired_like_arrays():
+    index = pd.Index([5, 3, 9])
+    cols = role_columns(None, {"successes": pd.Series([1, 2, 3], index=index),
+                               "trials": pd.Series([4, 5, 6], index=index)},
+                        group=pd.Series(["a", "b", "a"], index=index))
+    assert cols.values["successes"].tolist() == [1, 2, 3]
+    assert list(cols.labels) == ["a", "b", "a"]

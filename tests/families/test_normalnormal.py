@@ -417,8 +417,8 @@ def test_prior_specification_errors():
 @pytest.mark.parametrize(
     "est,se,needle",
     [
-        ([1.0, 2.0], [-1.0, 1.0], "must be > 0"),
-        ([1.0, 2.0], [0.0, 1.0], "must be > 0"),
+        ([1.0, 2.0], [-1.0, 1.0], "must be positive"),
+        ([1.0, 2.0], [0.0, 1.0], "must be positive"),
         ([np.nan, 2.0], [1.0, 1.0], "missing or infinite"),
         ([1.0, 2.0], [np.inf, 1.0], "missing or infinite"),
         (["x", 2.0], [1.0, 1.0], "must hold numbers"),

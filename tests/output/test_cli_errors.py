@@ -92,7 +92,7 @@ def test_header_only_file_for_every_family(tmp_path, capsys):
          ("'sd'", "not in the data")),
         ("g,est,se\na,1,0\nb,2,1\nc,3,1\n", ["--family", "normal", "--estimate", "est",
                                              "--std-error", "se", "--group", "g"],
-         ("'se'", "> 0", "'a': 0")),
+         ("'se'", "must be positive", "'a': 0")),
         ("g,k,t\na,1,-2\nb,2,1\n", ["--family", "poisson", "--counts", "k", "--exposure", "t",
                                    "--group", "g"], ("'t'", "positive", "'a': -2")),
         ("y,n\n1,3\n2,5\n", ["--successes", "y", "--trials", "n", "--group", "lab"],
@@ -119,3 +119,80 @@ def test_compare_command_errors_too(tmp_path, capsys):
     src.write_text("y,n\n")
     code, err = _run(capsys, ["compare", str(src), "--successes", "y", "--trials", "n"])
     _assert_one_line_error(code, err, "empty")
+
+
+# --- data integrity (issue 16) -------------------------------------------------------------
+
+def _groups_json(capsys, args):
+    import json
+
+    assert main([*args, "--format", "json", "--no-intervals"]) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)["groups"]
+
+
+def test_csv_group_labels_are_text(tmp_path, capsys):
+    """01 and 1, 1e3 and 1000 were one group each (rows summed); 7 became 7.0; NA and null
+    were missing labels."""
+    src = tmp_path / "d.csv"
+    src.write_text("group,successes,trials\n01,1,5\n1,2,6\n1e3,1,3\n1000,2,4\n7,1,9\n"
+                   "NA,1,4\nnull,0,3\n")
+    rows = _groups_json(capsys, ["fit", str(src)])
+    assert [r["group"] for r in rows] == ["01", "1", "1e3", "1000", "7", "NA", "null"]
+    assert [r["trials"] for r in rows] == [5, 6, 3, 4, 9, 4, 3]
+    # a missing value in a numeric column is still missing; an empty label is a missing label
+    src.write_text("group,successes,trials\na,NA,5\nb,1,6\n")
+    code, err = _run(capsys, ["fit", str(src)])
+    _assert_one_line_error(code, err, "missing or infinite", "'a': nan")
+    src.write_text("group,successes,trials\na,1,5\n,1,6\n")
+    code, err = _run(capsys, ["fit", str(src)])
+    _assert_one_line_error(code, err, "'group' (group) has missing labels in rows 1")
+
+
+def test_text_labels_sort_as_numbers_when_they_are_numbers(tmp_path, capsys):
+    src = tmp_path / "d.csv"
+    src.write_text("lab,y,n\n10,1,5\n9,2,6\n1,1,4\n")
+    rows = _groups_json(capsys, ["fit", str(src), "--group", "lab", "--successes", "y",
+                                 "--trials", "n", "--sort", "group"])
+    assert [r["group"] for r in rows] == ["1", "9", "10"]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_duplicated_header_is_refused(tmp_path, capsys, engine):
+    """pandas renames the copy 'y.1' and the first 'y' was used without a word."""
+    if engine == "dask":
+        pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    src = tmp_path / "d.csv"
+    src.write_text("group,y,n,y\na,1,5,4\nb,2,6,5\n")
+    code, err = _run(capsys, ["fit", str(src), "--successes", "y", "--trials", "n",
+                              "--engine", engine, "-o", str(tmp_path / "out.csv")])
+    _assert_one_line_error(code, err, "Column 'y' appears 2 times in the header", "d.csv")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_rows_are_checked_before_they_are_summed(tmp_path, capsys, engine):
+    if engine == "dask":
+        pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    src = tmp_path / "d.csv"
+    src.write_text("group,successes,trials\nA,5,3\nA,0,10\nB,1,4\nC,2,5\n")
+    code, err = _run(capsys, ["fit", str(src), "--engine", engine,
+                              "-o", str(tmp_path / "out.csv")])
+    _assert_one_line_error(code, err, "exceeds 'trials'", "'A': 5 > 3")
+
+
+def test_a_data_column_as_the_group_is_refused(tmp_path, capsys):
+    src = tmp_path / "d.csv"
+    src.write_text("successes,trials\n1,5\n2,6\n1,4\n")
+    code, err = _run(capsys, ["fit", str(src), "--group", "successes"])
+    _assert_one_line_error(code, err, "Column 'successes' is given as both")
+
+
+def test_dask_csv_labels_are_text_too(tmp_path):
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text("group,successes,trials\n01,1,5\nNA,1,4\n")
+    (tmp_path / "in" / "b.csv").write_text("group,successes,trials\n1,2,6\n01,0,1\n")
+    out = tmp_path / "out.csv"
+    assert main(["fit", str(tmp_path / "in"), "--engine", "dask", "-o", str(out)]) == 0
+    table = pd.read_csv(out, dtype={"group": str}, keep_default_na=False).set_index("group")
+    assert sorted(table.index) == ["01", "1", "NA"]
+    assert table.loc["01", "trials"] == 6 and table.loc["1", "trials"] == 6

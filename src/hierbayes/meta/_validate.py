@@ -1,20 +1,23 @@
 """Argument and column checks for the meta-analysis sub-package, in one wording.
 
 Data errors name the column, its role, up to five offending rows (by the
-input's index labels) and their values. Wrong types raise :class:`TypeError`;
-wrong argument values raise :class:`hierbayes.validate.ArgumentError`
+input's index labels) and their values: the checks and the wording are those of
+:mod:`hierbayes.data.columns`, with rows in place of groups. Wrong types raise
+:class:`TypeError`; wrong argument values raise :class:`hierbayes.validate.ArgumentError`
 (the package's own checks: :func:`hierbayes.validate.check_choice`, ...).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hierbayes.data.columns import MAX_LISTED, count_values, listing, listing_text, real_values
+from hierbayes.data.columns import check_positive as positive
 from hierbayes.errors import DataError
 from hierbayes.validate import ArgumentError
 
@@ -22,16 +25,12 @@ __all__ = [
     "MAX_LISTED",
     "as_frame",
     "check_nonnegative",
+    "check_positive",
     "count_column",
     "listing",
     "listing_text",
     "real_column",
 ]
-
-MAX_LISTED = 5
-
-
-
 
 
 def check_nonnegative(name: str, value: Any) -> float:
@@ -65,97 +64,27 @@ def as_frame(data: Any) -> pd.DataFrame:
     return frame
 
 
-def _show(value: Any) -> str:
-    """A value as the user wrote it: ``nan``, ``2.5``, ``'x'`` (not ``np.float64(nan)``)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
-
-
-def listing(labels: pd.Index, values: Sequence[Any] | np.ndarray, bad: np.ndarray) -> str:
-    """``"label: value"`` for up to five rows where ``bad`` holds, and how many more."""
-    idx = np.flatnonzero(bad)
-    shown = ", ".join(f"{_show(labels[i])}: {_show(values[i])}" for i in idx[:MAX_LISTED])
-    more = f" and {idx.size - MAX_LISTED} more" if idx.size > MAX_LISTED else ""
-    return f"{shown}{more}"
-
-
-def listing_text(
-    labels: pd.Index, texts: Sequence[str] | Mapping[int, str], bad: np.ndarray
-) -> str:
-    """Like :func:`listing`, for values already written as text (shown without quotes).
-
-    ``texts`` is indexed by row position; it needs entries only for the rows listed.
-    """
-    idx = np.flatnonzero(bad)
-    shown = ", ".join(f"{_show(labels[i])}: {texts[i]}" for i in idx[:MAX_LISTED])
-    more = f" and {idx.size - MAX_LISTED} more" if idx.size > MAX_LISTED else ""
-    return f"{shown}{more}"
+def _present(frame: pd.DataFrame, name: Any, role: str) -> None:
+    if name not in frame.columns:
+        listed = ", ".join(repr(c) for c in frame.columns)
+        raise DataError(f"Column {name!r} (`{role}`) is not in the data; columns are {listed}.")
 
 
 def real_column(frame: pd.DataFrame, name: Any, role: str) -> np.ndarray:
     """One column as finite float64, or a DataError naming the column, rows and values."""
-    if name not in frame.columns:
-        listed = ", ".join(repr(c) for c in frame.columns)
-        raise DataError(f"Column {name!r} (`{role}`) is not in the data; columns are {listed}.")
-    series = frame[name]
-    labels = frame.index
-    if pd.api.types.is_bool_dtype(series.dtype):
-        raise DataError(f"Column {name!r} (`{role}`) must hold numbers; it holds booleans.")
-    raw = series.to_numpy(dtype=object)
-    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in raw], dtype=bool)
-    if is_bool.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) must hold numbers; booleans in rows "
-            f"(row: value): {listing(labels, raw, is_bool)}."
-        )
-    numbers = pd.to_numeric(series, errors="coerce")
-    if numbers.dtype.kind == "c":
-        raise DataError(f"Column {name!r} (`{role}`) must hold real numbers; it holds complex.")
-    values = np.asarray(numbers, dtype=float)
-    missing = pd.isna(series).to_numpy()
-    not_number = np.isnan(values) & ~missing
-    if not_number.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) must hold numbers; non-numeric values in rows "
-            f"(row: value): {listing(labels, raw, not_number)}."
-        )
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) has missing or infinite values in rows "
-            f"(row: value): {listing(labels, raw, bad)}."
-        )
-    return values
+    _present(frame, name, role)
+    return real_values(name, f"`{role}`", frame[name], frame.index, where="row")
 
 
 def count_column(frame: pd.DataFrame, name: Any, role: str, *, minimum: int = 0) -> np.ndarray:
-    """A column of whole numbers ``>= minimum``, as float64, or a DataError."""
-    values = real_column(frame, name, role)
-    labels = frame.index
-    raw = frame[name].to_numpy(dtype=object)
-    bad = values != np.round(values)
-    if bad.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) must hold whole numbers; non-integer values in rows "
-            f"(row: value): {listing(labels, raw, bad)}."
-        )
-    bad = values < 0
-    if bad.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) must not be negative; negative values in rows "
-            f"(row: value): {listing(labels, raw, bad)}."
-        )
-    bad = values < minimum
-    if bad.any():
-        raise DataError(
-            f"Column {name!r} (`{role}`) must be at least {minimum}; smaller values in rows "
-            f"(row: value): {listing(labels, raw, bad)}."
-        )
-    if np.abs(values).max(initial=0.0) > 2.0**53:
-        big = np.abs(values) > 2.0**53
-        raise DataError(
-            f"Column {name!r} (`{role}`) has counts too large to be exact (above 2^53) in rows "
-            f"(row: value): {listing(labels, raw, big)}."
-        )
-    return values
+    """A column of whole numbers ``>= minimum`` (at most 2^53), as float64, or a DataError."""
+    _present(frame, name, role)
+    values = count_values(name, f"`{role}`", frame[name], frame.index, minimum=minimum,
+                          where="row")
+    return values.astype(float)
+
+
+def check_positive(name: Any, role: str, frame: pd.DataFrame, values: np.ndarray) -> None:
+    """Refuse values <= 0 in a checked column, quoting them as the data hold them."""
+    positive(name, f"`{role}`", values, frame.index, where="row",
+             shown=frame[name].to_numpy(object))

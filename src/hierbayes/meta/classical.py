@@ -23,7 +23,7 @@ from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 from hierbayes.errors import DataError
-from hierbayes.meta._validate import as_frame, listing, real_column
+from hierbayes.meta._validate import as_frame, check_positive, real_column
 from hierbayes.validate import check_prob
 
 __all__ = ["ClassicalMeta", "classical_meta", "typical_variance"]
@@ -137,12 +137,7 @@ def classical_meta(
     prob = check_prob("prob", prob)
     y = real_column(frame, effect, "effect")
     v = real_column(frame, variance, "variance")
-    bad = v <= 0
-    if bad.any():
-        raise DataError(
-            f"Column {variance!r} (`variance`) must be positive; values <= 0 in rows "
-            f"(row: value): {listing(frame.index, frame[variance].to_numpy(object), bad)}."
-        )
+    check_positive(variance, "variance", frame, v)
     k = y.size
     if k < 2:
         raise DataError(f"A meta-analysis needs at least 2 studies; got {k}.")

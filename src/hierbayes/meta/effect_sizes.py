@@ -26,6 +26,7 @@ from ._validate import (
     MAX_LISTED,
     as_frame,
     check_nonnegative,
+    check_positive,
     count_column,
     listing,
     listing_text,
@@ -329,12 +330,7 @@ def _means(frame: pd.DataFrame, measure: str, given: dict[str, Any]) -> tuple[np
         else:
             cols[role] = real_column(frame, name, role)
             if role.startswith("sd_"):
-                bad = cols[role] <= 0
-                if bad.any():
-                    raise DataError(
-                        f"Column {name!r} (`{role}`) must be positive; values <= 0 in rows "
-                        f"(row: value): {listing(frame.index, frame[name].to_numpy(object), bad)}."
-                    )
+                check_positive(name, role, frame, cols[role])
     n1, n2 = cols["n_t"], cols["n_c"]
     s1, s2 = cols["sd_t"], cols["sd_c"]
     diff = cols["mean_t"] - cols["mean_c"]

@@ -218,7 +218,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
                 "--engine pandas")
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
-    result = model.fit(read_data(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar():
         groups = result.groups if intervals else result.moments
     emit(
@@ -268,7 +268,7 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
               scheduler: str | None, intervals: bool) -> None:
     """The fit command on Dask: reduce on the workers, write per-group parquet from them."""
     check_dask_output(output)
-    ddf = read_dask(data)
+    ddf = read_dask(data, text=(roles["group"],))
     if scheduler is not None:
         from distributed import Client
 
@@ -307,9 +307,9 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     <pooling>_upper for complete, none and partial pooling (equal-tailed
     intervals of mass --prob).
     """
-    frame = read_data(data, dataset)
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
+    frame = read_data(data, dataset, text=(roles["group"],))
     model = cls()
     result = compare_pooling(frame, prob=prob, model=model, **roles)
     groups = result.groups
@@ -354,7 +354,7 @@ def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **giv
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls(pooling=pooling)
-    result = model.fit(read_data(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     ppc = result.ppc(draws=draws, seed=seed)
     emit(
         {"ppc": ppc.table},
@@ -407,7 +407,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
-    result = model.fit(read_data(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
     table.insert(0, "mean", result.moments["mean"])
     if exact_best:
@@ -456,7 +456,7 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     cls, info = _model_class(family, dataset)
     roles = _roles(group, info["roles"], given)
     model = cls()
-    result = model.fit(read_data(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     args = {}
     if design is not None:
         args[result.design_name] = design
@@ -507,7 +507,7 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     roles = _roles(group, info["roles"], given)
     tail = (1 - prob) / 2
     model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
-    result = model.fit(read_data(data, dataset), **roles)
+    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar():
         out = write_report(result, output, title=title, prob=prob, draws=draws, seed=seed)
     click.echo(f"wrote {out}", err=True)

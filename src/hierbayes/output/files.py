@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import glob as globbing
+import io
 import os
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import click
 import pandas as pd
 
 from hierbayes import datasets
+from hierbayes.errors import DataError
 
 __all__ = [
     "PARQUET",
@@ -30,7 +34,13 @@ __all__ = [
     "write_parquet",
 ]
 
-def read_data(path: str | None, dataset: str | None) -> pd.DataFrame:
+def read_data(path: str | None, dataset: str | None, *,
+              text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The data of a file, a directory or glob of files, or a bundled data set.
+
+    The CSV columns named in ``text`` (the group column) are read as text:
+    see :func:`read_csv`.
+    """
     if (path is None) == (dataset is None):
         raise click.UsageError("Give either a data file or --dataset NAME (not both).")
     if dataset is not None:
@@ -43,29 +53,64 @@ def read_data(path: str | None, dataset: str | None) -> pd.DataFrame:
     files = list_files(path)
     try:
         frames = [
-            pd.read_parquet(f) if is_parquet(f) else read_csv(f)
+            pd.read_parquet(f) if is_parquet(f) else read_csv(f, text=text)
             for f in files
         ]
+    except DataError:
+        raise
     except Exception as exc:  # unreadable file: say so in one line
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def read_csv(path: str) -> pd.DataFrame:
+# pandas' default missing-value markers, kept for every column but the text ones
+_MISSING = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
+
+def read_csv(path: str, *, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """A CSV with its delimiter sniffed from the first lines (',' if none is found).
 
     pandas' own sniffing (sep=None) looks at the first line only, so a one-column
-    file lost its header ('Unnamed: 0', 'Unnamed: 1').
+    file lost its header ('Unnamed: 0', 'Unnamed: 1'). A header naming one
+    column twice is refused (pandas would rename the copy 'x.1' and the first
+    would be used without a word). The columns in ``text`` are kept as written:
+    labels ``01`` and ``1``, or ``1e3`` and ``1000``, stay distinct, ``7``
+    stays ``7`` (not ``7.0``), and ``NA`` or ``null`` are labels; only an
+    empty field is missing.
     """
-    import csv
-
     with open(path, newline="", encoding="utf-8") as fh:
         sample = fh.read(1 << 16)
     try:
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|: ").delimiter
     except csv.Error:
         sep = ","
-    return pd.read_csv(path, sep=sep)
+    return pd.read_csv(path, sep=sep, **_text_options(_header(sample, sep, path), text))
+
+
+def _header(sample: str, sep: str, path: str) -> list[str]:
+    """The column names on a CSV's first line; a name given twice is a DataError."""
+    names = next(csv.reader(io.StringIO(sample), delimiter=sep), [])
+    twice = [(name, k) for name, k in Counter(names).items() if k > 1]
+    if twice:
+        name, k = twice[0]
+        raise DataError(
+            f"Column {name!r} appears {k} times in the header of {path}; rename the copies "
+            f"(they would be read as {name!r}, {name + '.1'!r}, ..., and only the first used)."
+        )
+    return names
+
+
+def _text_options(header: list[str], text: tuple[str, ...]) -> dict[str, Any]:
+    """read_csv options that keep the columns in ``text`` as written (see read_csv)."""
+    kept = [c for c in dict.fromkeys(text) if c in header]
+    if not kept:
+        return {}
+    return {
+        "dtype": dict.fromkeys(kept, str),
+        "keep_default_na": False,
+        "na_values": {c: [""] if c in kept else list(_MISSING) for c in header},
+    }
 
 
 PARQUET = (".parquet", ".pq")
@@ -120,8 +165,12 @@ def use_dask(path: str | None, engine: str) -> bool:
     return p.exists() and p.stat().st_size > memory_bytes() / 4
 
 
-def read_dask(path: str) -> Any:
-    """A lazy Dask DataFrame over parquet or CSV files (nothing is read yet)."""
+def read_dask(path: str, *, text: tuple[str, ...] = ()) -> Any:
+    """A lazy Dask DataFrame over parquet or CSV files (nothing is read yet).
+
+    CSV headers are checked and the columns in ``text`` kept as written, as
+    by :func:`read_csv`.
+    """
     try:
         import dask.dataframe as dd
     except ImportError:
@@ -135,7 +184,13 @@ def read_dask(path: str) -> Any:
             return dd.read_parquet(files)
         if any(is_parquet(f) for f in files):
             raise ValueError("mixes parquet and CSV files")
-        return dd.read_csv(files)
+        options: dict[str, Any] = {}
+        for f in files:
+            with open(f, newline="", encoding="utf-8") as fh:
+                options = _text_options(_header(fh.readline(), ",", f), text)
+        return dd.read_csv(files, **options)
+    except DataError:
+        raise
     except Exception as exc:  # unreadable files: say so in one line
         raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="DATA") from exc
 

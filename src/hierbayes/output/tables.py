@@ -65,13 +65,23 @@ def sort_groups(frame: pd.DataFrame, column: str | None, descending: bool = Fals
         return frame
     index_name = frame.index.name or "group"
     if column == index_name:
-        return frame.sort_index(ascending=not descending, kind="stable")
+        return frame.sort_index(ascending=not descending, kind="stable", key=_label_order)
     if column not in frame.columns:
         names = ", ".join([index_name, *map(str, frame.columns)])
         raise click.BadParameter(f"no column {column!r} to sort by; choose from {names}",
                                  param_hint="--sort")
     return frame.sort_values(column, ascending=not descending, kind="stable",
                              na_position="last")
+
+
+def _label_order(labels: pd.Index) -> pd.Index:
+    """Group labels as sort keys: numbers when every label is a number written as text
+    (a CSV's labels are read as text, and '10' should follow '9'), else the labels."""
+    if pd.api.types.is_string_dtype(labels.dtype) and len(labels):
+        numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
+        if not numbers.isna().any():
+            return pd.Index(numbers)
+    return labels
 
 
 def json_value(x: Any) -> Any:

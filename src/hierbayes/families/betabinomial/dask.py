@@ -6,7 +6,7 @@ The only module that imports Dask (``pip install hierbayes[dask]``);
 
 1. every partition is validated and reduced to its distinct
    ``(successes, trials)`` pairs with their counts
-   (:class:`hierbayes.data.columns.PairCounts`, the sufficient statistics), by the same
+   (:class:`hierbayes.data.binomial.PairCounts`, the sufficient statistics), by the same
    functions as in-memory data; with a group column, rows are first summed per
    group by a Dask ``groupby`` (a shuffle, on the cluster);
 2. those small tables are merged by a tree reduction (``split_every`` at a
@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.data.columns import BinomialCounts, PairCounts, _count_column, counts_from_columns
+from hierbayes.data.binomial import BinomialCounts, PairCounts, binomial_rows, reduce_pairs
+from hierbayes.data.columns import check_distinct, group_labels
 from hierbayes.errors import DataError
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.result import HyperPoints
@@ -110,7 +111,7 @@ def reduce_dask(
 
     Returns the lazy per-group frame (one row per group: the input itself
     when rows are groups, else the ``groupby`` sums indexed by group), the
-    :class:`~hierbayes.data.columns.PairCounts` (computed: the one thing that comes
+    :class:`~hierbayes.data.binomial.PairCounts` (computed: the one thing that comes
     back to the client), the names of its successes and trials columns, and
     the first row number of each partition when rows are groups but the
     index numbers each partition from 0 (as ``read_parquet`` gives): groups
@@ -135,6 +136,8 @@ def reduce_dask(
         if col not in columns and not (role == "group" and col == "group"):
             raise DataError(f"Column {col!r} (`{role}`) is not in the data; columns are {listed}.")
     rows_are_groups = group is None or group not in columns
+    used = {"successes": successes, "trials": trials}
+    check_distinct(pd.Index(columns), used if rows_are_groups else {**used, "group": group})
     if rows_are_groups:
         frame = data[[successes, trials]]
         names = (successes, trials)
@@ -174,14 +177,10 @@ def reduce_dask(
 def _validated_rows(
     part: pd.DataFrame, group: str, successes: str, trials: str
 ) -> pd.DataFrame:
-    """One partition's rows as (group, successes, trials) int64, checked before summing."""
-    labels = pd.Index(part[group])
-    if labels.hasnans:
-        bad = np.flatnonzero(np.asarray(labels.isna()))
-        shown = ", ".join(map(str, part.index[bad[:5]]))
-        raise DataError(f"Column {group!r} (`group`) has missing labels in rows {shown}.")
-    y = _count_column(successes, "successes", part[successes].to_numpy(), labels)
-    n = _count_column(trials, "trials", part[trials].to_numpy(), labels)
+    """One partition's rows as (group, successes, trials) int64, each row checked on its own
+    (counts, successes <= trials) before the rows of a group are summed."""
+    labels = group_labels(part[group], group)
+    y, n = binomial_rows(part[successes], part[trials], labels, (successes, trials))
     return pd.DataFrame({"group": part[group].reset_index(drop=True), _SUCC: y, _TRIALS: n})
 
 
@@ -189,17 +188,8 @@ def _partition_pairs(
     part: pd.DataFrame, names: tuple[str, str], msg_names: tuple[str, str]
 ) -> PairCounts:
     """Validate one partition of per-group rows and reduce it to its pairs."""
-    counts = counts_from_columns(
-        part[names[0]].to_numpy(),
-        part[names[1]].to_numpy(),
-        None,
-        group_name=None,
-        successes=msg_names[0],
-        trials=msg_names[1],
-        row_labels=part.index,
-        allow_empty=True,
-    )
-    return counts.pairs
+    y, n = binomial_rows(part[names[0]], part[names[1]], part.index, msg_names)
+    return reduce_pairs(y, n)[0]
 
 
 def _merge(*parts: PairCounts) -> PairCounts:

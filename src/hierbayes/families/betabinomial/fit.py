@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import betainccinv, betaincinv, expit, logit
 from scipy.stats import binom
 
-from hierbayes.data.columns import BinomialCounts
+from hierbayes.data.binomial import BinomialCounts
 from hierbayes.families.betabinomial import INFO
 from hierbayes.families.betabinomial.math import (
     CollapsedLikelihood,

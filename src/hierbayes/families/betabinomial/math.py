@@ -109,8 +109,8 @@ class CollapsedLikelihood:
     def from_counts(
         cls, successes: np.ndarray, trials: np.ndarray, path: str = "auto"
     ) -> CollapsedLikelihood:
-        """Reduce per-group counts (O(J), :func:`~hierbayes.data.columns.reduce_pairs`)."""
-        from hierbayes.data.columns import reduce_pairs
+        """Reduce per-group counts (O(J), :func:`~hierbayes.data.binomial.reduce_pairs`)."""
+        from hierbayes.data.binomial import reduce_pairs
 
         pairs, _ = reduce_pairs(successes, trials)
         return cls.from_pairs(pairs.successes, pairs.trials, pairs.count, path=path)

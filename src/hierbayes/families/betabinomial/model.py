@@ -14,7 +14,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import expit, log_expit, logit
 
-from hierbayes.data.columns import PairCounts, binomial_counts
+from hierbayes.data.binomial import PairCounts, binomial_counts
 from hierbayes.errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
+from hierbayes.data.columns import distinct_pairs
 from hierbayes.special import log_scaled_rising
 
 __all__ = [
@@ -90,9 +91,7 @@ class NegBinLikelihood:
         ut, t_code, ct = np.unique(t, return_inverse=True, return_counts=True)
         t_code = t_code.reshape(-1)
         yt = np.bincount(t_code, weights=y.astype(float), minlength=ut.size)
-        key = y * np.int64(ut.size) + t_code
-        keys, pm = np.unique(key, return_counts=True)
-        py, pcode = np.divmod(keys, ut.size)
+        py, pcode, _, pm = distinct_pairs(y, t_code)
         kmax = int(y.max(initial=0))
         if path == "auto":
             # log_scaled_rising costs about six log1p's per distinct count
@@ -113,7 +112,7 @@ class NegBinLikelihood:
             py=py.astype(float),
             pt=ut[pcode],
             pm=pm.astype(float),
-            total_y=float(y.sum()),
+            total_y=float(y.sum(dtype=float)),
             log_const=log_const,
         )
 

@@ -183,7 +183,7 @@ class GammaPoissonSpec(ModelSpec):
     # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------
     def _complete(self, data: PoissonCounts) -> HyperPoints:
         a0, b0 = self.pooled_prior
-        return HyperPoints.single(alpha=a0 + float(data.counts.sum()),
+        return HyperPoints.single(alpha=a0 + float(data.counts.sum(dtype=float)),
                                   beta=b0 + float(data.exposure.sum()))
 
     def _unpooled(self, data: PoissonCounts) -> HyperPoints:

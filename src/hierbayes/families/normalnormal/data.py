@@ -28,7 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.data.columns import _MAX_LISTED, _listing, check_not_boolean, check_real
+from hierbayes.data.columns import (
+    GroupData,
+    RoleColumns,
+    check_positive,
+    group_codes,
+    real_values,
+    refuse,
+    role_columns,
+)
 from hierbayes.errors import DataError
 from hierbayes.validate import check_choice
 
@@ -38,25 +46,12 @@ VARIANCES = ("group", "pooled")
 
 
 @dataclass(frozen=True)
-class NormalSummaries:
-    """Validated per-group estimates and standard errors, one entry per group.
+class NormalSummaries(GroupData):
+    """Normal data per group, beside the labels ``group``: a finite ``estimate`` of
+    theta_j and its known ``std_error`` (finite, > 0), rows of a group combined."""
 
-    Attributes
-    ----------
-    group : pandas.Index
-        Group labels, in order of first appearance.
-    estimate : numpy.ndarray
-        Finite estimate of theta_j.
-    std_error : numpy.ndarray
-        Its known standard error, finite and > 0.
-    """
-
-    group: pd.Index
     estimate: np.ndarray
     std_error: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.group)
 
     @property
     def scale(self) -> float:
@@ -82,113 +77,28 @@ class NormalSummaries:
         return self._reduction
 
 
-def _float_column(name: str, role: str, raw: Any, labels: pd.Index) -> np.ndarray:
-    """One column as finite float64, or a DataError naming the groups and values."""
-    series = pd.Series(raw, copy=False)
-    check_not_boolean(name, role, series, labels, "it must hold numbers")
-    numeric = pd.to_numeric(series, errors="coerce")
-    check_real(name, role, numeric, labels)
-    values = np.asarray(numeric, dtype=float)
-    not_number = np.isnan(values) & ~pd.isna(series).to_numpy()
-    if not_number.any():
-        raise DataError(
-            f"Column {name!r} ({role}) must hold numbers; rows with non-numeric values "
-            f"(group: value): {_listing(labels, series.to_numpy(), not_number)}."
-        )
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise DataError(
-            f"Column {name!r} ({role}) has missing or infinite values in groups "
-            f"(group: value): {_listing(labels, values, bad)}."
-        )
-    return values
-
-
 # Beyond these magnitudes squares and precisions (1/se²) overflow float64 in the fit.
 _MAX_MAGNITUDE = 1e100
 _MIN_STD_ERROR = 1e-100
 
 
-def _check_range(summaries: NormalSummaries, est_name: str, se_name: str) -> NormalSummaries:
+def _check_range(labels: pd.Index, y: np.ndarray, se: np.ndarray, est_name: str,
+                 se_name: str) -> None:
     """Refuse estimates or standard errors whose squares would overflow or underflow."""
-    labels, y, se = summaries.group, summaries.estimate, summaries.std_error
+    limits = "(|estimate| ≤ 1e100, 1e-100 ≤ std_error ≤ 1e100)"
+    hint = "Rescale the data (change units)."
     for name, role, values, bad in (
         (est_name, "estimate", y, np.abs(y) > _MAX_MAGNITUDE),
         (se_name, "std_error", se, (se > _MAX_MAGNITUDE) | (se < _MIN_STD_ERROR)),
     ):
-        if bad.any():
-            raise DataError(
-                f"Column {name!r} ({role}) has values outside the range the fit computes in "
-                f"(|estimate| ≤ 1e100, 1e-100 ≤ std_error ≤ 1e100) in groups (group: value): "
-                f"{_listing(labels, values, bad)}. Rescale the data (change units)."
-            )
-    return summaries
+        refuse(name, role, values, labels, bad,
+               f"has values outside the range the fit computes in {limits}", hint=hint)
 
 
-def _labels(frame: pd.DataFrame, group_col: str | None) -> pd.Index:
-    if group_col is None:
-        return pd.Index(frame.index)
-    labels = pd.Index(frame[group_col])
-    if labels.hasnans:
-        rows = np.flatnonzero(np.asarray(labels.isna()))[:_MAX_LISTED]
-        raise DataError(
-            f"Column {group_col!r} (`group`) has missing labels in rows "
-            f"{', '.join(map(str, rows))}."
-        )
-    return labels
-
-
-def _frame(data: Any, roles: dict[str, Any], group: Any) -> tuple[pd.DataFrame, str | None]:
-    """The role columns (under their role names) and ``'group'`` if there is one."""
-    if data is None:
-        if any(isinstance(v, str) for v in roles.values()):
-            names = " and ".join(f"`{r}`" for r in roles)
-            raise DataError(f"No data given: pass a DataFrame, or pass {names} as arrays.")
-        arrays = {r: np.asarray(v, dtype=object).reshape(-1) for r, v in roles.items()}
-        if len({a.size for a in arrays.values()}) != 1:
-            sizes = " and ".join(str(a.size) for a in arrays.values())
-            raise DataError(
-                f"{' and '.join(f'`{r}`' for r in roles)} must have the same length; got "
-                f"{sizes}."
-            )
-        frame = pd.DataFrame(arrays)
-        if group is None or isinstance(group, str):
-            return frame, None
-        labels = np.asarray(group, dtype=object).reshape(-1)
-        if labels.shape != (len(frame),):
-            raise DataError(
-                f"`group` must have one label per row; got {labels.size} labels for "
-                f"{len(frame)} rows."
-            )
-        frame["group"] = labels
-        return frame, "group"
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(
-            f"`data` must be a pandas DataFrame, a dict of columns, or None; got "
-            f"{type(data).__name__}."
-        )
-    columns = ", ".join(map(repr, data.columns))
-    for role, col in roles.items():
-        if not isinstance(col, str):
-            raise TypeError(f"With a DataFrame, `{role}` must be a column name; got {col!r}.")
-        if col not in data.columns:
-            hint = ""
-            if role == "estimate" and "value" in data.columns:
-                hint = " For raw observations per group, pass value='value'."
-            raise DataError(
-                f"Column {col!r} (`{role}`) is not in the data; columns are {columns}.{hint}"
-            )
-    frame = pd.DataFrame({r: data[c].to_numpy() for r, c in roles.items()}, index=data.index)
-    if group is None or (group == "group" and "group" not in data.columns):
-        return frame, None  # default name absent: every row is its own group
-    if not isinstance(group, str):
-        raise TypeError(f"With a DataFrame, `group` must be a column name; got {group!r}.")
-    if group not in data.columns:
-        raise DataError(f"Column {group!r} (`group`) is not in the data; columns are {columns}.")
-    frame["group"] = data[group].to_numpy()
-    return frame, "group"
+def _summaries(labels: pd.Index, y: np.ndarray, se: np.ndarray, est_name: str,
+               se_name: str) -> NormalSummaries:
+    _check_range(labels, y, se, est_name, se_name)
+    return NormalSummaries(labels.rename("group"), y, se)
 
 
 def normal_summaries(
@@ -238,47 +148,40 @@ def normal_summaries(
             raise DataError(
                 "`sigma` and `variance` apply to raw observations; pass `value` with them."
             )
-        frame, gcol = _frame(data, {"estimate": estimate, "std_error": std_error}, group)
-        return _from_summaries(frame, gcol, _name(estimate, "estimate"),
-                               _name(std_error, "std_error"))
-    frame, gcol = _frame(data, {"value": value}, group)
-    return _from_raw(frame, gcol, _name(value, "value"), variance, sigma)
+        cols = role_columns(data, {"estimate": estimate, "std_error": std_error},
+                            group=group, hints={"estimate": ("value", _RAW_HINT)})
+        return _from_summaries(cols)
+    return _from_raw(role_columns(data, {"value": value}, group=group), variance, sigma)
 
 
-def _name(arg: Any, role: str) -> str:
-    return arg if isinstance(arg, str) else role
+_RAW_HINT = "For raw observations per group, pass value='value'."
 
 
-def _from_summaries(frame: pd.DataFrame, gcol: str | None, est_name: str,
-                    se_name: str) -> NormalSummaries:
-    if len(frame) == 0:
-        raise DataError("The data are empty: at least one group is needed.")
-    labels = _labels(frame, gcol)
-    y = _float_column(est_name, "estimate", frame["estimate"].to_numpy(), labels)
-    se = _float_column(se_name, "std_error", frame["std_error"].to_numpy(), labels)
-    bad = se <= 0
-    if bad.any():
-        raise DataError(
-            f"Column {se_name!r} (std_error) must be > 0; zero or negative values in groups "
-            f"(group: value): {_listing(labels, se, bad)}."
-        )
-    if gcol is not None and not labels.is_unique:
-        codes, uniques = pd.factorize(labels, sort=False)
+def _from_summaries(cols: RoleColumns) -> NormalSummaries:
+    labels = cols.labels
+    est_name, se_name = cols.names["estimate"], cols.names["std_error"]
+    y = real_values(est_name, "estimate", cols.values["estimate"], labels)
+    se = real_values(se_name, "std_error", cols.values["std_error"], labels)
+    check_positive(se_name, "std_error", se, labels)
+    _check_range(labels, y, se, est_name, se_name)  # every row, before rows are combined
+    grouped = group_codes(labels) if cols.group is not None else None
+    if grouped is not None:
+        codes, uniques = grouped
         prec = np.bincount(codes, weights=se**-2.0, minlength=len(uniques))
         # centre on each group's first estimate: exact when a group's rows are equal
         first = y[np.unique(codes, return_index=True)[1]]
         dev = np.bincount(codes, weights=(y - first[codes]) * se**-2.0, minlength=len(uniques))
         y, se = first + dev / prec, prec**-0.5
-        labels = pd.Index(uniques)
-    return _check_range(NormalSummaries(labels.rename("group"), y, se), est_name, se_name)
+        labels = uniques
+    return _summaries(labels, y, se, est_name, se_name)
 
 
-def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: str,
-              sigma: float | None) -> NormalSummaries:
-    if len(frame) == 0:
-        raise DataError("The data are empty: at least one group is needed.")
-    labels = _labels(frame, gcol)
-    x = _float_column(val_name, "value", frame["value"].to_numpy(), labels)
+def _from_raw(cols: RoleColumns, variance: str, sigma: float | None) -> NormalSummaries:
+    labels, val_name = cols.labels, cols.names["value"]
+    x = real_values(val_name, "value", cols.values["value"], labels)
+    refuse(val_name, "value", x, labels, np.abs(x) > _MAX_MAGNITUDE,
+           "has values outside the range the fit computes in (|value| ≤ 1e100)",
+           hint="Rescale the data (change units).")
     codes, uniques = pd.factorize(labels, sort=False)
     k = len(uniques)
     n = np.bincount(codes, minlength=k).astype(float)
@@ -293,8 +196,7 @@ def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: st
             raise TypeError(f"`sigma` must be a positive number; got {type(sigma).__name__}.")
         if not (np.isfinite(sigma) and sigma > 0):
             raise DataError(f"`sigma` must be a positive finite number; got {sigma!r}.")
-        summaries = NormalSummaries(group_index, means, float(sigma) / np.sqrt(n))
-        return _check_range(summaries, val_name, val_name)
+        return _summaries(group_index, means, float(sigma) / np.sqrt(n), val_name, val_name)
     if variance == "pooled":
         dof = float(np.sum(n - 1))
         if dof <= 0:
@@ -308,21 +210,11 @@ def _from_raw(frame: pd.DataFrame, gcol: str | None, val_name: str, variance: st
                 f"Column {val_name!r} (value) has no within-group variation (every group's "
                 "observations are equal), so the pooled variance is 0; give a known `sigma`."
             )
-        summaries = NormalSummaries(group_index, means, np.sqrt(pooled / n))
-        return _check_range(summaries, val_name, val_name)
-    single = n < 2
-    if single.any():
-        raise DataError(
-            f"Column {val_name!r} (value): groups with a single observation have no sample "
-            f"variance (group: value): {_listing(group_index, means, single)}. Use "
-            "variance='pooled' or give a known `sigma`."
-        )
+        return _summaries(group_index, means, np.sqrt(pooled / n), val_name, val_name)
+    hint = "Use variance='pooled' or give a known `sigma`."
+    refuse(val_name, "value", means, group_index, n < 2,
+           "has no sample variance (a single observation)", what="mean", hint=hint)
     var = ss / (n - 1)
-    zero = var <= 0
-    if zero.any():
-        raise DataError(
-            f"Column {val_name!r} (value): groups whose observations are all equal have zero "
-            f"sample variance (group: value): {_listing(group_index, means, zero)}. Use "
-            "variance='pooled' or give a known `sigma`."
-        )
-    return _check_range(NormalSummaries(group_index, means, np.sqrt(var / n)), val_name, val_name)
+    refuse(val_name, "value", means, group_index, var <= 0,
+           "has zero sample variance (observations all equal)", what="mean", hint=hint)
+    return _summaries(group_index, means, np.sqrt(var / n), val_name, val_name)
