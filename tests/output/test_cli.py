@@ -2,6 +2,7 @@ import functools
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -260,9 +261,171 @@ def test_other_failures_exit_1_and_debug_shows_the_traceback(monkeypatch, capsys
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("hierbayes.output.cli.compare_pooling", broken)
+    monkeypatch.setattr("hierbayes.models.compare_pooling", broken)  # imported when run
     assert main(["compare", "--dataset", "pumps"]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: disk on fire" in err and "--debug" in err and "Traceback" not in err
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["--debug", "compare", "--dataset", "pumps"])
+
+
+# ---- issue 15: the command line as a new user finds it ---------------------------------------
+def _subprocess(args, **kwargs):
+    """``python -m hierbayes ARGS`` in a fresh interpreter that imports this checkout."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(hb.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    env.pop("PYTHONWARNINGS", None)
+    env.update(kwargs.pop("env", {}))
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                          check=False, **kwargs)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"hierbayes {hb.__version__}\n"
+
+
+def test_stdin_csv_with_a_warning_as_one_line(tmp_path):
+    """`-` reads CSV from stdin; a warning is one `warning: ...` line, no file or category."""
+    text = "y,n\n3,10\n3,10\n3,10\n"  # no extra-binomial variation: EB collapses, and warns
+    proc = _subprocess(["-m", "hierbayes", "fit", "-", "--successes", "y", "--trials", "n",
+                        "--method", "eb", "-f", "csv"], input=text)
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_csv(io.StringIO(proc.stdout)).set_index("group")
+    frame = pd.read_csv(io.StringIO(text))
+    with pytest.warns(hb.DegenerateDataWarning, match="The marginal likelihood"):
+        expected = hb.BetaBinomial(method="eb").fit(frame, successes="y", trials="n").groups
+    assert np.array_equal(got["mean"].to_numpy(), expected["mean"].to_numpy())
+    lines = proc.stderr.splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("warning: The marginal likelihood")
+    assert ".py:" not in proc.stderr and "DegenerateDataWarning" not in proc.stderr
+
+
+def test_stdin_in_process_names_stdin_in_the_metadata(monkeypatch, capsys):
+    rats = hb.datasets.load("rats")
+    monkeypatch.setattr("sys.stdin", io.StringIO(rats.to_csv(index=False)))
+    assert main(["fit", "-", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["metadata"]["data"] == "stdin" and len(doc["groups"]) == 71
+
+
+def test_warnings_print_once_each_without_paths(tmp_path, capsys):
+    src = tmp_path / "one.csv"
+    src.write_text("y,n\n3,10\n")  # one group: the population spread comes from the prior
+    assert main(["fit", str(src), "--successes", "y", "--trials", "n", "-f", "csv"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err and all(line.startswith("warning: ") for line in err), err
+    assert len(err) == len(set(err)) and not any(".py" in line for line in err)
+
+
+def test_predict_table_names_its_rows_and_says_what_y_is(capsys):
+    assert main(["predict", "--dataset", "rats", "--design", "14", "--observed", "4"]) == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if "mean" in line and "upper" in line)
+    assert head.split("┃")[1].strip() == "quantity"  # no blank first header
+    assert "y: its successes in new data with trials = 14" in out
+    assert "theta: the new group's probability, given successes = 4" in out
+    assert main(["predict", "--dataset", "pumps", "--design", "10", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [row["quantity"] for row in doc["new_group"]] == ["theta", "y"]
+    assert "index" not in doc["new_group"][0]
+    assert doc["metadata"]["quantities"]["y"] == "its counts in new data with exposure = 10"
+
+
+def test_check_prints_the_log_evidence_when_the_prior_is_proper(capsys):
+    fit = hb.BetaBinomial(pooling="complete").fit(hb.datasets.load("rats"))
+    assert main(["check", "--dataset", "rats", "--pooling", "complete", "--draws", "200"]) == 0
+    out = capsys.readouterr().out
+    assert f"log evidence log p(y) = {fit.log_evidence():.6g}" in out
+    assert main(["check", "--dataset", "rats", "--pooling", "complete", "--draws", "200",
+                 "-f", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["metadata"]["log_evidence"] == fit.log_evidence()
+    assert main(["check", "--dataset", "pumps", "--draws", "200", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata"]["log_evidence"] is None
+    assert main(["check", "--dataset", "pumps", "--draws", "200"]) == 0
+    assert "log evidence: not defined, the prior is improper" in capsys.readouterr().out
+
+
+def _header_cells(out):
+    """The header cells of every table in rich output."""
+    return [c.strip() for line in out.splitlines() if line.startswith("┃")
+            for c in line.strip("┃").split("┃")]
+
+
+def test_tables_fit_the_terminal_in_blocks_of_whole_columns(monkeypatch, capsys):
+    from rich.cells import cell_len
+
+    expected = ["group", *hb.compare_pooling(hb.datasets.load("pumps"),
+                                             model=GammaPoisson()).groups.columns]
+    monkeypatch.setattr("hierbayes.output.tables.terminal_width", lambda: 80)
+    assert main(["compare", "--dataset", "pumps"]) == 0
+    out = capsys.readouterr().out
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    heads = _header_cells(out)
+    assert "…" not in out and set(expected) <= set(heads)  # every header whole
+    assert heads.count("group") >= 2  # split into blocks, each with the group column
+    monkeypatch.setattr("hierbayes.output.tables.terminal_width", lambda: None)  # piped
+    assert main(["compare", "--dataset", "pumps"]) == 0
+    out = capsys.readouterr().out
+    pooling = out[out.index("Pooling comparison"):]
+    rows = [line for line in pooling.splitlines() if line.startswith("┃")]
+    assert len(rows) == 1 and _header_cells(pooling) == expected  # one line, unwrapped
+    assert "\x1b[" not in out  # plain: no terminal codes
+
+
+def test_a_real_terminal_of_60_columns():
+    pty = pytest.importorskip("pty")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rich.cells import cell_len
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path(hb.__file__).resolve().parents[1]),
+           "COLUMNS": "60", "LINES": "40"}
+    proc = subprocess.Popen([sys.executable, "-m", "hierbayes", "check", "--dataset",
+                             "eight_schools", "--draws", "100"], stdout=slave,
+                            stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait() == 0
+    out = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode())  # bold, on a terminal
+    lines = [line for line in out.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
+    assert lines and max(cell_len(line.rstrip()) for line in lines) <= 60
+    assert {"statistic", "replicated_mean", "p_value_le"} <= set(_header_cells(out))
+
+
+def test_datasets_lists_columns_left_aligned_without_pandas():
+    proc = _subprocess(["-c", "import sys; from hierbayes.output.cli import main; "
+                        "code = main(['datasets']); "
+                        "print('LOADED', sorted({'pandas', 'scipy', 'matplotlib', 'numpy'} "
+                        "& set(sys.modules))); sys.exit(code)"])
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout
+    rats = next(line for line in proc.stdout.splitlines() if line.startswith("│ rats "))
+    cells = rats.split("│")
+    assert cells[2] == " beta-binomial " and cells[3].startswith(" group, successes, trials")
+
+
+def test_datasets_json_has_each_data_sets_columns(capsys):
+    assert main(["datasets", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for row in doc["datasets"]:
+        assert row["columns"] == ", ".join(hb.datasets.load(row["name"]).columns)

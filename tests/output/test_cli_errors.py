@@ -196,3 +196,166 @@ def test_dask_csv_labels_are_text_too(tmp_path):
     table = pd.read_csv(out, dtype={"group": str}, keep_default_na=False).set_index("group")
     assert sorted(table.index) == ["01", "1", "NA"]
     assert table.loc["01", "trials"] == 6 and table.loc["1", "trials"] == 6
+
+
+# ---- issue 15: bad options are refused before any work, in one line --------------------------
+@pytest.mark.parametrize(
+    ("args", "tip"),
+    [
+        (["fit", "--dataset", "pumps", "--prob", "95"], "--prob 0.95"),
+        (["compare", "--dataset", "pumps", "--prob", "90"], "--prob 0.9"),
+        (["rank", "--dataset", "pumps", "--fdr", "10"], "--fdr 0.1"),
+        (["predict", "--dataset", "pumps", "--prob", "0"], "e.g. 0.95"),
+        (["report", "--dataset", "pumps", "--prob", "1"], "e.g. 0.95"),
+    ],
+)
+def test_a_probability_outside_0_1_says_so_and_suggests_the_fraction(capsys, args, tip):
+    code, err = _run(capsys, args)
+    _assert_one_line_error(code, err, "strictly between 0 and 1", tip)
+    assert "column" not in err and "-47" not in err and "-4" not in err
+
+
+@pytest.mark.parametrize("args", [["check", "--dataset", "pumps", "--draws", "0"],
+                                  ["rank", "--dataset", "pumps", "--top", "0"]])
+def test_counts_of_draws_and_top_must_be_positive(capsys, args):
+    code, err = _run(capsys, args)
+    _assert_one_line_error(code, err, "x>=1")
+
+
+def _no_work(monkeypatch):
+    """Reading the data fails loudly: an error that comes first was found before any work."""
+    def read(*args, **kwargs):
+        raise AssertionError("the data were read before the output was checked")
+
+    monkeypatch.setattr("hierbayes.output.cli.read_data", read)
+
+
+def test_parquet_without_pyarrow_is_refused_before_work_with_the_install_hint(
+        tmp_path, capsys, monkeypatch):
+    _no_work(monkeypatch)
+    monkeypatch.setattr("hierbayes.output.files._has_parquet_engine", lambda: False)
+    for out in (tmp_path / "groups.parquet", f"{tmp_path / 'dir'}/"):
+        code = main(["fit", "--dataset", "rats", "-o", str(out)])
+        captured = capsys.readouterr()
+        _assert_one_line_error(code, captured.err, "needs pyarrow",
+                               'pip install "hierbayes[parquet]"')
+        assert captured.out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_parquet_hint_names_an_extra_that_brings_pyarrow():
+    import tomllib
+    from pathlib import Path
+
+    from hierbayes.output.files import PARQUET_HINT
+
+    root = Path(__file__).resolve().parents[2]
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    extra = PARQUET_HINT.split("[")[1].split("]")[0]
+    assert any(dep.startswith("pyarrow") for dep in extras[extra])
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "needles"),
+    [
+        ("groups.xlsx", None, ("spreadsheet", ".csv, .json, .parquet")),
+        ("groups.txt", None, ("cannot tell the format", ".csv, .json, .parquet", "--format")),
+        ("groups", None, ("cannot tell the format",)),
+        ("groups.json", "csv", ("--format csv does not write a .json file",)),
+        ("missing/groups.csv", None, ("does not exist", "missing")),
+    ],
+)
+def test_outputs_it_cannot_write_are_refused_before_work(tmp_path, capsys, monkeypatch, name,
+                                                        fmt, needles):
+    _no_work(monkeypatch)
+    args = ["fit", "--dataset", "rats", "-o", str(tmp_path / name)]
+    code = main(args + (["--format", fmt] if fmt else []))
+    captured = capsys.readouterr()
+    _assert_one_line_error(code, captured.err, *needles)
+    assert captured.out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_report_into_a_missing_directory_is_refused_before_work(tmp_path, capsys, monkeypatch):
+    _no_work(monkeypatch)
+    code, err = _run(capsys, ["report", "--dataset", "rats", "-o",
+                              str(tmp_path / "nope" / "r.html")])
+    _assert_one_line_error(code, err, "does not exist")
+    code, err = _run(capsys, ["report", "--dataset", "rats", "-o", str(tmp_path)])
+    _assert_one_line_error(code, err, "is a directory")
+
+
+def test_a_directory_output_must_be_new_or_empty(tmp_path, capsys, monkeypatch):
+    _no_work(monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.parquet").write_bytes(b"x")
+    code, err = _run(capsys, ["fit", "--dataset", "rats", "-o", f"{out}/"])
+    _assert_one_line_error(code, err, "is not empty")
+
+
+def _interrupt_writes(monkeypatch):
+    """Every writer writes half its output, then the user presses Ctrl-C."""
+    import pathlib
+
+    def half_text(self, text, *args, **kwargs):
+        with open(self, "w", encoding="utf-8") as fh:
+            fh.write(text[: len(text) // 2])
+        raise KeyboardInterrupt
+
+    def half_parquet(self, path, *args, **kwargs):
+        pathlib.Path(path).write_bytes(b"PAR1 half")
+        raise KeyboardInterrupt
+
+    from hierbayes.output import tables
+
+    render = tables.render
+
+    def half_table(console, *args, **kwargs):
+        render(console, *args, **kwargs)  # the first table is written, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pathlib.Path, "write_text", half_text)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_parquet)
+    monkeypatch.setattr(tables, "render", half_table)
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["fit", "--dataset", "pumps"], "groups.json"),
+        (["fit", "--dataset", "pumps"], "groups.csv"),
+        (["fit", "--dataset", "pumps"], "groups.parquet"),
+        (["fit", "--dataset", "pumps"], "dir/"),
+        (["compare", "--dataset", "pumps", "--format", "table"], "table.txt"),
+        (["report", "--dataset", "pumps", "--draws", "100"], "report.html"),
+    ],
+)
+def test_an_interrupted_write_leaves_no_file_and_keeps_the_old_one(tmp_path, capsys,
+                                                                   monkeypatch, command, name):
+    target = tmp_path / name.rstrip("/")
+    if not name.endswith("/"):
+        target.write_text("the previous run's output")
+    _interrupt_writes(monkeypatch)
+    code = main([*command, "-o", str(tmp_path / name) + ("/" if name.endswith("/") else "")])
+    assert code == 1, capsys.readouterr().err  # aborted
+    if name.endswith("/"):
+        assert not target.exists()
+    else:
+        assert target.read_text() == "the previous run's output"
+    assert [p.name for p in tmp_path.iterdir()] == ([target.name] if target.exists() else [])
+
+
+def test_a_write_that_fails_midway_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+    import pathlib
+
+    def disk_full(self, text, *args, **kwargs):
+        with open(self, "w", encoding="utf-8") as fh:
+            fh.write(text[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", disk_full)
+    code, err = _run(capsys, ["fit", "--dataset", "pumps", "-o", str(tmp_path / "g.json")])
+    assert code == 1 and "No space left" in err
+    assert list(tmp_path.iterdir()) == []

@@ -9,14 +9,17 @@ and in :data:`DATASETS`.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from importlib import resources
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from hierbayes.validate import check_choice
 
-__all__ = ["DATASETS", "Dataset", "load"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DATASETS", "Dataset", "columns", "load"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,25 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+def columns(name: str) -> tuple[str, ...]:
+    """The columns of :func:`load` ``(name)``, read from the file's header alone.
+
+    No pandas: ``hierbayes datasets`` lists them without loading the data.
+
+    Examples
+    --------
+    >>> columns("rats")
+    ('group', 'successes', 'trials', 'current')
+    """
+    check_choice("name", name, tuple(DATASETS))
+    ds = DATASETS[name]
+    with resources.files(__package__).joinpath("data", ds.file).open(
+            "r", encoding="utf-8", newline="") as fh:
+        header = [ds.columns.get(c, c) for c in next(csv.reader(fh))]
+    first = list(ds.columns.values())
+    return tuple(first + [c for c in header if c not in first])
+
+
 def load(name: str) -> pd.DataFrame:
     """Load a bundled data set with canonical column names.
 
@@ -116,6 +138,8 @@ def load(name: str) -> pd.DataFrame:
     >>> list(rats.columns[:3]), len(rats), int(rats["successes"].sum())
     (['group', 'successes', 'trials'], 71, 267)
     """
+    import pandas as pd  # here, not above: listing the data sets needs no pandas
+
     check_choice("name", name, tuple(DATASETS))
     ds = DATASETS[name]
     with resources.files(__package__).joinpath("data", ds.file).open("r") as fh:

@@ -1,130 +1,58 @@
 """The ``hierbayes`` command line: fit, compare and list data sets.
 
 Errors are one readable line and exit code 2 for bad input, 1 otherwise;
-``--debug`` shows the traceback.
+``--debug`` shows the traceback. Warnings are one ``warning: ...`` line each
+on stderr. The models (SciPy) and pandas are imported by the commands that
+use them, so ``--help``, ``--version`` and ``datasets`` start fast.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import nullcontext
 from typing import Any
 
 import click
-import pandas as pd
 
 from hierbayes import datasets
-from hierbayes.errors import HierBayesError
-from hierbayes.families.registry import families, family_of_dataset
-from hierbayes.models import compare_pooling
+from hierbayes._version import __version__
+from hierbayes.errors import DataError, HierBayesError, PriorError
 from hierbayes.output.files import (
+    STDIN,
     check_dask_output,
+    check_output,
+    check_place,
     progress_bar,
     read_dask,
     read_data,
+    replacing,
     use_dask,
     write_dask,
 )
-from hierbayes.output.tables import FORMATS, emit, json_value, print_table, sort_groups
+from hierbayes.output.options import (
+    DRAWS,
+    central_probs,
+    check_prob,
+    column_roles,
+    data_options,
+    json_metadata,
+    method_option,
+    model_class,
+    output_options,
+    pooling_option,
+    prob_option,
+)
+from hierbayes.output.tables import Grid, emit, emit_text, json_value, print_table, sort_groups
 
 __all__ = ["main"]
 
 
-def _output_options(*, tables: tuple[str, ...] = (), sort: bool = True):
-    """--format, --output and (for a group table) --sort / --descending; --table to pick
-    the CSV table when a command has several."""
-    opts = [
-        click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="table: aligned tables (the default without --output); csv: "
-                     "the group table; json: one document with every table and the metadata "
-                     "(NaN as null, ±inf as the strings 'inf'/'-inf'). Default: from the "
-                     "--output suffix, else table."),
-        click.option("--output", "-o", help="Write to this file instead of stdout (.csv, "
-                     ".json, .parquet or a directory for parquet, when --format is not given)."),
-    ]
-    if tables:
-        opts.append(click.option("--table", "table", type=click.Choice(tables),
-                                 default=tables[-1], show_default=True,
-                                 help="Which table the csv (or parquet) output holds."))
-    if sort:
-        opts += [
-            click.option("--sort", "sort", metavar="COLUMN", default=None,
-                         help="Sort the group table by this column (or 'group')."),
-            click.option("--descending", is_flag=True, help="Sort in descending order."),
-        ]
-
-    def decorate(f):
-        for opt in reversed(opts):
-            f = opt(f)
-        return f
-
-    return decorate
-
-
-FAMILIES = families()  # --family name -> FamilyInfo (hierbayes.families.registry)
-
-_columns = [
-    click.option("--family", type=click.Choice(list(FAMILIES)), default=None,
-                 help="Model family (default: the data set's, else binomial)."),
-    click.option("--group", default=None, help="Group column (default: 'group' if present, "
-                 "else each row is a group)."),
-    click.option("--successes", help="Column of success counts (binomial)."),
-    click.option("--trials", help="Column of trials (binomial)."),
-    click.option("--estimate", help="Column of group estimates (normal)."),
-    click.option("--std-error", "std_error", help="Column of standard errors (normal)."),
-    click.option("--counts", help="Column of event counts (poisson)."),
-    click.option("--exposure", help="Column of exposures (poisson)."),
-]
-
-
-def _with_columns(f):
-    for opt in reversed(_columns):
-        f = opt(f)
-    return f
-
-
-def _data_options(f):
-    """DATA, --dataset and the column options of every command that reads data."""
-    f = _with_columns(f)
-    f = click.option("--dataset", help="Use a bundled data set instead of a file.")(f)
-    return click.argument("data", required=False)(f)
-
-
-_pooling_option = click.option("--pooling", type=click.Choice(["partial", "complete", "none"]),
-                               default="partial", show_default=True)
-_method_option = click.option("--method", type=click.Choice(["exact", "eb"]), default="exact",
-                              show_default=True, help="Exact full Bayes, or empirical Bayes.")
-_prob_option = click.option("--prob", type=float, default=0.95, show_default=True,
-                            help="Mass of the equal-tailed intervals.")
-
-
-def _model_class(family: str | None, dataset: str | None) -> tuple[type, dict[str, Any]]:
-    if family is None:
-        family = "binomial"
-        if dataset is not None and dataset in datasets.DATASETS:
-            family = family_of_dataset(datasets.DATASETS[dataset].family).name
-    info = FAMILIES[family]
-    import hierbayes.models
-
-    cls = getattr(hierbayes.models, info.model)
-    return cls, {"roles": info.roles, "family": family}
-
-
-def _roles(group: str | None, roles: tuple[str, ...], given: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"group": group if group is not None else "group"}
-    for role in roles:
-        out[role] = given.get(role) or role
-    stray = [k for k, v in given.items() if v and k not in roles]
-    if stray:
-        raise click.UsageError(
-            f"--{stray[0].replace('_', '-')} does not belong to this family; its columns are "
-            + ", ".join(f"--{r.replace('_', '-')}" for r in roles)
-        )
-    return out
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(__version__, "--version", "-V", prog_name="hierbayes",
+                      message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks (and warnings with their "
+              "source lines).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Exact hierarchical Bayesian models for grouped data.
@@ -133,6 +61,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Examples:
       hierbayes fit --dataset rats
       hierbayes fit data.csv --successes y --trials n --group lab --output groups.csv
+      cat data.csv | hierbayes fit - --successes y --trials n
       hierbayes fit 'data/*.parquet' --successes clicks --trials views --output out/
       hierbayes fit data.csv --family normal --estimate y --std-error se
       hierbayes fit data.csv --family poisson --counts failures --exposure hours
@@ -153,7 +82,10 @@ _OUTPUT_NOTE = """\b
 Output: --format table (aligned tables), csv (one table: --table) or json (one
 document: {"metadata": {...}, "hyper": [rows], "groups": [rows]}; NaN is null,
 +inf/-inf are the strings "inf"/"-inf"). Without --format, the --output suffix
-decides (.csv, .json, .parquet or a directory); tables go to the terminal.
+decides (.csv, .json, .parquet, or a directory ending in '/' for parquet; other
+suffixes are refused); the file is written whole or not at all. Tables fit the
+terminal's width, splitting into blocks of columns; piped, they are plain lines.
+DATA - reads CSV from standard input.
 Exit codes: 0 ok, 2 bad input, 1 other failure; --debug shows tracebacks."""
 
 FIT_EPILOG = """\b
@@ -182,10 +114,10 @@ Examples:
 
 
 @cli.command(epilog=FIT_EPILOG)
-@_data_options
-@_pooling_option
-@_method_option
-@_prob_option
+@data_options
+@pooling_option
+@method_option
+@prob_option
 @click.option("--engine", type=click.Choice(["auto", "pandas", "dask"]), default="auto",
               show_default=True, help="Read and reduce the data in memory (pandas) or with "
               "Dask; auto picks Dask for a glob, a directory or a file above 1/4 of memory.")
@@ -194,19 +126,22 @@ Examples:
 @click.option("--intervals/--no-intervals", default=True, show_default=True,
               help="Per-group quantiles; without, only means, sds and shrinkage (much faster "
               "for millions of groups).")
-@_output_options(tables=("hyper", "groups"))
+@output_options(tables=("hyper", "groups"))
 def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, intervals,
         fmt, output, table, sort, descending, **given) -> None:
     """Fit a hierarchical model; print hyperparameters and groups.
 
-    DATA is a .csv or .parquet file, a directory of them, or a quoted glob
-    such as 'data/*.parquet' (read lazily with Dask). Column options name the
+    DATA is a .csv or .parquet file, a directory of them, a quoted glob
+    such as 'data/*.parquet' (read lazily with Dask), or - for CSV on
+    standard input. Column options name the
     data's columns; they default to the canonical names (group, successes,
     trials, ...), so bundled data sets need none.
     """
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
-    model = cls(pooling=pooling, method=method, probs=_central_probs(prob))
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
+    model = cls(pooling=pooling, method=method, probs=central_probs(prob))
+    if data == STDIN and engine == "dask":
+        raise click.UsageError("standard input is read in memory: use --engine pandas")
     if use_dask(data, engine) and dataset is None:
         if info["roles"] != ("successes", "trials"):
             raise click.UsageError("the Dask engine supports the binomial family only")
@@ -218,6 +153,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
                 "--engine pandas")
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
+    fmt = check_output(output, fmt)
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar():
         groups = result.groups if intervals else result.moments
@@ -227,41 +163,10 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
         output=output,
         primary=table,
         titles={"hyper": "Hyperparameters", "groups": "Groups"},
-        metadata=_metadata("fit", model, info, data, dataset, roles, fit=result),
+        metadata=json_metadata("fit", model, info, data, dataset, roles, fit=result),
         header=repr(result),
         echo=("hyper",),
     )
-
-
-def _central_probs(prob: float) -> tuple[float, float, float]:
-    """(tail, 0.5, 1 - tail) of an equal-tailed interval, without float dust: 0.95 gives
-    exactly the library's default (0.025, 0.5, 0.975)."""
-    tail = float(f"{(1 - prob) / 2:.12g}")
-    return tail, 0.5, float(f"{1 - tail:.12g}")
-
-
-def _metadata(command: str, model: Any, info: dict[str, Any], data: str | None,
-              dataset: str | None, roles: dict[str, Any], *, fit: Any = None,
-              **extra: Any) -> dict[str, Any]:
-    """The JSON document's metadata: command, model, data source and column roles."""
-    from hierbayes._version import __version__
-
-    meta: dict[str, Any] = {
-        "command": command,
-        "hierbayes_version": __version__,
-        "family": info["family"],
-        "model": type(model).__name__,
-        "pooling": model.pooling,
-        "method": model.method,
-        "prior": model._prior.describe(),
-        "probs": [float(p) for p in model.probs],
-        "data": f"dataset:{dataset}" if dataset is not None else data,
-        "columns": dict(roles),
-    }
-    if fit is not None:
-        meta["n_groups"] = len(fit.group_labels)
-        meta["numerical_error"] = json_value(fit.error)
-    return {**meta, **extra}
 
 
 def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
@@ -294,9 +199,9 @@ def _fit_dask(model: Any, data: str, roles: dict[str, Any], output: str | None,
 
 
 @cli.command(epilog=COMPARE_EPILOG)
-@_data_options
-@_prob_option
-@_output_options(tables=("elpd", "pooling"))
+@data_options
+@prob_option
+@output_options(tables=("elpd", "pooling"))
 def compare(data, dataset, family, group, prob, fmt, output, table, sort, descending,
             **given) -> None:
     """Complete, no and partial pooling side by side, and which predicts best.
@@ -307,8 +212,11 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     <pooling>_upper for complete, none and partial pooling (equal-tailed
     intervals of mass --prob).
     """
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
+    from hierbayes.models import compare_pooling
+
+    fmt = check_output(output, fmt)
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
     frame = read_data(data, dataset, text=(roles["group"],))
     model = cls()
     result = compare_pooling(frame, prob=prob, model=model, **roles)
@@ -320,7 +228,7 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
         primary=table,
         titles={"elpd": "Leave-one-group-out predictive comparison (exact)",
                 "pooling": f"Pooling comparison (means and {prob:.0%} intervals)"},
-        metadata=_metadata("compare", model, info, data, dataset, roles, prob=prob,
+        metadata=json_metadata("compare", model, info, data, dataset, roles, prob=prob,
                            n_groups=len(groups)),
         echo=("elpd",),
     )
@@ -335,35 +243,47 @@ Examples:
 Default statistics: for counts, the number of groups with zero counts and the
 max, min and variance of the raw rates; for estimates, their max, min and
 variance. p_value is P(T(y_rep) >= T(y) | y), p_value_le is P(T(y_rep) <= T(y) | y).
+
+The log evidence log p(y) is printed above the table (and is "log_evidence"
+in the JSON metadata) when the prior is proper, e.g. --pooling complete for
+binomial data; under an improper prior (the default hyperpriors) p(y) is
+defined only up to a constant, and the line says so.
 """
 
 
 @cli.command(epilog=CHECK_EPILOG)
-@_data_options
-@_pooling_option
-@click.option("--draws", type=int, default=4000, show_default=True,
+@data_options
+@pooling_option
+@click.option("--draws", type=DRAWS, default=4000, show_default=True,
               help="Replicated data sets.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@_output_options(sort=False)
+@output_options(sort=False)
 def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **given) -> None:
     """Posterior predictive checks: test statistics of replicated data and their p-values.
 
     Data sets are replicated from exact joint posterior draws; the log
     evidence is printed when the prior is proper.
     """
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
+    fmt = check_output(output, fmt)
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
     model = cls(pooling=pooling)
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     ppc = result.ppc(draws=draws, seed=seed)
+    try:
+        evidence: float | None = float(result.log_evidence())
+        line = f"log evidence log p(y) = {evidence:.6g}"
+    except PriorError:
+        evidence = None
+        line = "log evidence: not defined, the prior is improper (p(y) only up to a constant)"
     emit(
         {"ppc": ppc.table},
         fmt,
         output=output,
         titles={"ppc": f"Posterior predictive checks ({draws} replications)"},
-        metadata=_metadata("check", model, info, data, dataset, roles, draws=draws,
-                           seed=seed),
-        header=repr(result),
+        metadata=json_metadata("check", model, info, data, dataset, roles, draws=draws,
+                           seed=seed, log_evidence=json_value(evidence)),
+        header=f"{result!r}\n{line}",
     )
 
 
@@ -380,22 +300,22 @@ pep (the posterior error probability), qvalue and flagged (qvalue <= --fdr).
 
 
 @cli.command(epilog=RANK_EPILOG)
-@_data_options
-@click.option("--draws", type=int, default=4000, show_default=True,
+@data_options
+@click.option("--draws", type=DRAWS, default=4000, show_default=True,
               help="Joint posterior draws for the ranks.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--top", type=int, default=3, show_default=True,
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True,
               help="Report P(rank <= TOP).")
-@click.option("--prob", type=float, default=0.95, show_default=True,
-              help="Mass of the rank intervals.")
+@click.option("--prob", type=float, default=0.95, show_default=True, callback=check_prob,
+              help="Mass of the rank intervals, in (0, 1).")
 @click.option("--ascending", is_flag=True, help="Rank 1 is the smallest theta.")
 @click.option("--above", type=float, default=None, help="Flag groups with theta above this.")
 @click.option("--below", type=float, default=None, help="Flag groups with theta below this.")
-@click.option("--fdr", type=float, default=0.05, show_default=True,
-              help="False discovery rate for --above / --below.")
+@click.option("--fdr", type=float, default=0.05, show_default=True, callback=check_prob,
+              help="False discovery rate for --above / --below, in (0, 1).")
 @click.option("--exact-best", is_flag=True,
               help="p_best by exact quadrature (binomial, poisson; seconds) instead of draws.")
-@_output_options(sort=False)
+@output_options(sort=False)
 def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above, below,
          fdr, exact_best, fmt, output, **given) -> None:
     """League table: each group's posterior rank, P(best), P(top k), and FDR flags.
@@ -404,8 +324,9 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     """
     if above is not None and below is not None:
         raise click.UsageError("give --above or --below, not both")
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
+    fmt = check_output(output, fmt)
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
     model = cls()
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
@@ -424,7 +345,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
         output=output,
         titles={"ranks": f"Posterior ranks ({draws} draws; rank 1 = "
                 f"{'smallest' if ascending else 'largest'})"},
-        metadata=_metadata("rank", model, info, data, dataset, roles, draws=draws, seed=seed),
+        metadata=json_metadata("rank", model, info, data, dataset, roles, draws=draws, seed=seed),
         header=repr(result),
     )
 
@@ -439,22 +360,28 @@ Examples:
 --design is the new group's trials (binomial), exposure (poisson) or
 std_error (normal); --observed its successes, counts or estimate, to get the
 posterior of a group added with its data and log p(observed | data).
+
+The table has one row per quantity: theta, the new group's parameter, and
+(with --design) y, the data it will show: its successes in DESIGN trials,
+counts in DESIGN exposure, or estimate with standard error DESIGN. With
+--observed, y is a further data set of the same design from that group.
 """
 
 
 @cli.command(epilog=PREDICT_EPILOG)
-@_data_options
+@data_options
 @click.option("--design", type=float, default=None,
               help="The new group's trials, exposure or std_error.")
 @click.option("--observed", type=float, default=None,
               help="The new group's successes, counts or estimate.")
-@_prob_option
-@_output_options(sort=False)
+@prob_option
+@output_options(sort=False)
 def predict(data, dataset, family, group, design, observed, prob, fmt, output,
             **given) -> None:
     """Posterior predictive of a new group: its theta and its data."""
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
+    fmt = check_output(output, fmt)
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
     model = cls()
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     args = {}
@@ -463,6 +390,8 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     if observed is not None:
         args[result.observed_name] = observed
     table = result.predict_new(prob=prob, **args)
+    table.index.name = "quantity"
+    meaning = _predict_rows(result, design, observed)
     header = repr(result)
     if design is not None and observed is not None:
         header += f"\nlog p(observed | data) = {result.log_predictive_new(**args):.6g}"
@@ -472,10 +401,22 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
         output=output,
         titles={"new_group": "A new group" + (" with its data" if observed is not None
                                                else "")},
-        metadata=_metadata("predict", model, info, data, dataset, roles, prob=prob,
-                           **args),
+        metadata=json_metadata("predict", model, info, data, dataset, roles, prob=prob,
+                           **args, quantities=meaning),
         header=header,
+        notes={"new_group": "; ".join(f"{k}: {v}" for k, v in meaning.items())},
     )
+
+
+def _predict_rows(result: Any, design: float | None, observed: float | None) -> dict[str, str]:
+    """What each row of the predict table is, in words."""
+    obs, size = result.observed_name, result.design_name
+    given = f", given {obs} = {observed:g}" if observed is not None else ""
+    rows = {"theta": f"the new group's {result.family_info.theta}{given}"}
+    if design is not None:
+        again = " (a replicate of the observed data)" if observed is not None else ""
+        rows["y"] = f"its {obs} in new data with {size} = {design:g}{again}"
+    return rows
 
 
 @cli.command(epilog="""\b
@@ -484,14 +425,14 @@ Examples:
   hierbayes report data.csv --successes y --trials n --group lab -o report.html
   hierbayes report data.csv --family poisson --counts failures --exposure hours
 """)
-@_data_options
-@_pooling_option
-@_method_option
-@_prob_option
+@data_options
+@pooling_option
+@method_option
+@prob_option
 @click.option("--output", "-o", default="report.html", show_default=True,
               help="The HTML file to write.")
 @click.option("--title", default=None, help="Page title (default: family and number of groups).")
-@click.option("--draws", type=int, default=4000, show_default=True,
+@click.option("--draws", type=DRAWS, default=4000, show_default=True,
               help="Monte Carlo draws for the predictive checks and ranks.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def report(data, dataset, family, group, pooling, method, prob, output, title, draws, seed,
@@ -503,29 +444,30 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     """
     from hierbayes.output.report import write_report
 
-    cls, info = _model_class(family, dataset)
-    roles = _roles(group, info["roles"], given)
+    check_place(output)
+    cls, info = model_class(family, dataset)
+    roles = column_roles(group, info["roles"], given)
     tail = (1 - prob) / 2
     model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
-    with progress_bar():
-        out = write_report(result, output, title=title, prob=prob, draws=draws, seed=seed)
-    click.echo(f"wrote {out}", err=True)
+    with progress_bar(), replacing(output) as tmp:
+        write_report(result, tmp, title=title, prob=prob, draws=draws, seed=seed)
+    click.echo(f"wrote {output}", err=True)
 
 
 @cli.command(name="datasets", epilog="""\b
 Examples:
   hierbayes datasets
   hierbayes datasets --format json""")
-@_output_options(sort=False)
+@output_options(sort=False)
 def list_datasets(fmt, output) -> None:
-    """List the bundled data sets and their sources."""
-    frame = pd.DataFrame(
-        [(d.name, d.family, d.description, d.source) for d in datasets.DATASETS.values()],
-        columns=["name", "family", "description", "source"],
-    ).set_index("name")
-    emit({"datasets": frame}, fmt, output=output, titles={"datasets": "Bundled data sets"},
-          metadata={"command": "datasets"})
+    """List the bundled data sets: family, columns (as --dataset NAME gives them), sources."""
+    rows = tuple((d.name, d.family, ", ".join(datasets.columns(d.name)), d.description,
+                  d.source) for d in datasets.DATASETS.values())
+    grid = Grid("name", ("family", "columns", "description", "source"), rows,
+                (False,) * 4)
+    emit_text("datasets", grid, fmt, output=output, title="Bundled data sets",
+              metadata={"command": "datasets"})
 
 
 def _error(message: str, hint: str) -> None:
@@ -540,11 +482,35 @@ def _usage_hint(exc: click.ClickException) -> str:
     return f"run '{path} --help' for the options and examples."
 
 
+def _command_hint(args: list[str]) -> str:
+    """The usage hint for an error raised inside a command (not by click)."""
+    name = next((a for a in args if a in cli.commands), None)
+    path = f"hierbayes {name}" if name else "hierbayes"
+    return f"run '{path} --help' for the options and examples."
+
+
+def _warning_printer():
+    """A ``warnings.showwarning`` that prints each distinct warning once, as one line."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            click.echo(f"warning: {text}", err=True)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hierbayes`` console script; returns the exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
     try:
-        cli.main(args=argv, prog_name="hierbayes", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not debug:  # --debug keeps Python's format, with the source line
+                warnings.showwarning = _warning_printer()
+            cli.main(args=args, prog_name="hierbayes", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -555,10 +521,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _error(exc.format_message(), _usage_hint(exc))
         return 2
-    except HierBayesError as exc:
+    except DataError as exc:
         if debug:
             raise
-        _error(str(exc), "check the column names and counts; --help lists the options.")
+        _error(str(exc), "check the column names and values; " + _command_hint(args))
+        return 2
+    except HierBayesError as exc:  # a refused model or argument: not about the columns
+        if debug:
+            raise
+        _error(str(exc), _command_hint(args))
         return 2
     except Exception as exc:
         if debug:

@@ -1,26 +1,43 @@
-"""The command line's files: reading the data (CSV, parquet, Dask) and writing outputs."""
+"""The command line's files: reading the data (CSV, parquet, Dask) and writing outputs.
+
+Outputs are checked before any work (:func:`check_output`) and written to a
+temporary name beside the target, renamed onto it only when complete
+(:func:`replacing`): a failed or interrupted run leaves no file that looks
+finished. pandas is imported by the functions that read or write tables, so
+that commands which need none start fast.
+"""
 
 from __future__ import annotations
 
 import csv
 import glob as globbing
+import importlib.util
 import io
 import os
+import shutil
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from hierbayes import datasets
 from hierbayes.errors import DataError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "OUTPUT_SUFFIXES",
     "PARQUET",
+    "PARQUET_HINT",
+    "STDIN",
     "check_dask_output",
+    "check_output",
+    "check_place",
     "is_directory_output",
     "is_parquet",
     "list_files",
@@ -29,18 +46,25 @@ __all__ = [
     "read_csv",
     "read_dask",
     "read_data",
+    "replacing",
     "use_dask",
     "write_dask",
     "write_parquet",
 ]
 
+STDIN = "-"  # the DATA argument that reads CSV from standard input
+
+
 def read_data(path: str | None, dataset: str | None, *,
               text: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The data of a file, a directory or glob of files, or a bundled data set.
+    """The data of a command: a bundled data set, CSV on stdin (``-``), or files
+    (a file, a directory or a glob of files).
 
     The CSV columns named in ``text`` (the group column) are read as text:
     see :func:`read_csv`.
     """
+    import pandas as pd
+
     if (path is None) == (dataset is None):
         raise click.UsageError("Give either a data file or --dataset NAME (not both).")
     if dataset is not None:
@@ -50,7 +74,16 @@ def read_data(path: str | None, dataset: str | None, *,
                 param_hint="--dataset",
             )
         return datasets.load(dataset)
+    if path == STDIN:
+        try:
+            return _read_csv_text(sys.stdin.read(), text=text)
+        except Exception as exc:  # undecodable or malformed input: one line
+            raise click.BadParameter(f"cannot read CSV from stdin: {exc}",
+                                     param_hint="DATA") from exc
     files = list_files(path)
+    if any(is_parquet(f) for f in files) and not _has_parquet_engine():
+        raise click.BadParameter(f"reading {path} needs pyarrow; {PARQUET_HINT}",
+                                 param_hint="DATA")
     try:
         frames = [
             pd.read_parquet(f) if is_parquet(f) else read_csv(f, text=text)
@@ -81,11 +114,26 @@ def read_csv(path: str, *, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """
     with open(path, newline="", encoding="utf-8") as fh:
         sample = fh.read(1 << 16)
+    return _read(path, sample, path, text)
+
+
+def _read_csv_text(text_in: str, *, text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV held in a string (standard input), read as :func:`read_csv` reads a file."""
+    return _read(io.StringIO(text_in), text_in[:1 << 16], "standard input", text)
+
+
+def _read(source: Any, sample: str, name: str, text: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
+    sep = _sniff(sample)
+    return pd.read_csv(source, sep=sep, **_text_options(_header(sample, sep, name), text))
+
+
+def _sniff(sample: str) -> str:
     try:
-        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|: ").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|: ").delimiter
     except csv.Error:
-        sep = ","
-    return pd.read_csv(path, sep=sep, **_text_options(_header(sample, sep, path), text))
+        return ","
 
 
 def _header(sample: str, sep: str, path: str) -> list[str]:
@@ -225,12 +273,124 @@ def progress_bar():
             bar.stop()
 
 
+# ---- outputs: checked before any work, written whole or not at all -------------------------
+# --output suffix -> format, when --format is not given (a directory means parquet)
+OUTPUT_SUFFIXES = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+PARQUET_HINT = 'install it with: pip install "hierbayes[parquet]"'
+
+
+def _has_parquet_engine() -> bool:
+    return any(importlib.util.find_spec(m) is not None for m in ("pyarrow", "fastparquet"))
+
+
+def _suffixes() -> str:
+    return ", ".join(OUTPUT_SUFFIXES) + " or a directory ending in '/' (parquet)"
+
+
+def check_output(output: str | None, fmt: str | None, *, parquet: bool = True) -> str:
+    """The output format of ``--format`` / ``--output``, checked before any work is done.
+
+    Without ``--format`` the suffix decides (:data:`OUTPUT_SUFFIXES`; a
+    directory means parquet); an unknown suffix, a suffix that names another
+    format than ``--format``, a directory that does not exist, a directory
+    output that is not empty, or parquet without pyarrow is refused here,
+    with a message that says what to do.
+
+    Examples
+    --------
+    >>> check_output(None, None), check_output("groups.json", None)
+    ('table', 'json')
+    >>> check_output("groups.txt", None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: cannot tell the format of 'groups.txt' from its suffix; ...
+    """
+    if output is None:
+        return fmt or "table"
+    out = Path(output)
+    suffix = out.suffix.lower()
+    directory = is_directory_output(output)
+    named = "parquet" if directory else OUTPUT_SUFFIXES.get(suffix)
+    if suffix in (".xlsx", ".xls", ".ods"):
+        raise click.BadParameter(
+            f"cannot write spreadsheet files ({output!r}); supported: {_suffixes()} "
+            "(spreadsheet programs open .csv)", param_hint="--output")
+    if fmt is None:
+        if named is None:
+            raise click.BadParameter(
+                f"cannot tell the format of {output!r} from its suffix; supported: "
+                f"{_suffixes()}, or give --format", param_hint="--output")
+        fmt = named
+    elif named is not None and named != fmt:
+        where = "a directory" if directory else f"a {suffix} file"
+        raise click.BadParameter(
+            f"--format {fmt} does not write {where} ({output!r}); drop --format to write "
+            f"{named}, or change the name", param_hint="--output")
+    if fmt == "parquet":
+        if not parquet:
+            raise click.BadParameter(f"this command does not write parquet ({output!r}); "
+                                     "use .csv or .json", param_hint="--output")
+        if not _has_parquet_engine():
+            raise click.BadParameter(f"writing parquet ({output!r}) needs pyarrow; "
+                                     f"{PARQUET_HINT}", param_hint="--output")
+    check_place(output, directory=directory)
+    return fmt
+
+
+def check_place(output: str, *, directory: bool = False) -> None:
+    """The folder that will hold ``output`` exists; a file output is not a directory; a
+    directory output is new or empty."""
+    out = Path(output)
+    parent = out.parent if not directory else Path(output.rstrip("/" + os.sep) or ".").parent
+    if not parent.is_dir():
+        raise click.BadParameter(f"the directory {str(parent)!r} of {output!r} does not exist",
+                                 param_hint="--output")
+    if directory and out.is_dir() and any(out.iterdir()):
+        raise click.BadParameter(
+            f"the directory {output!r} is not empty; name a new or empty directory (its "
+            "files would be read together with the ones written)", param_hint="--output")
+    if not directory and out.is_dir():
+        raise click.BadParameter(f"{output!r} is a directory; name a file",
+                                 param_hint="--output")
+
+
+@contextmanager
+def replacing(output: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``output``, renamed onto it when the block succeeds.
+
+    When the block fails or is interrupted, the temporary file (or directory)
+    is removed and ``output`` is left as it was: no half-written file under
+    the name the user asked for.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with replacing(Path(d) / "a.csv") as tmp:
+    ...         _ = tmp.write_text("x,y")
+    ...     sorted(p.name for p in Path(d).iterdir())
+    ['a.csv']
+    """
+    out = Path(str(output).rstrip("/" + os.sep) or ".")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
 def write_parquet(frame: pd.DataFrame, output: str) -> None:
     out = Path(output)
     if is_directory_output(output):
-        out.mkdir(parents=True, exist_ok=True)
+        with replacing(output) as tmp:
+            tmp.mkdir()
+            frame.reset_index().to_parquet(tmp / "part.0.parquet", index=False)
         out = out / "part.0.parquet"
-    frame.reset_index().to_parquet(out, index=False)
+    else:
+        with replacing(output) as tmp:
+            frame.reset_index().to_parquet(tmp, index=False)
     click.echo(f"wrote {len(frame)} rows to {out}", err=True)
 
 
@@ -245,15 +405,17 @@ def check_dask_output(output: str | None) -> None:
             f"there) or a .csv file; got {output}",
             param_hint="--output",
         )
+    if output is not None:
+        check_place(output, directory=Path(output).suffix.lower() != ".csv")
 
 
 def write_dask(frame: Any, output: str, n_groups: int) -> None:
     """Per-group results of a Dask fit: parquet files in a directory, or one CSV file."""
     out = Path(output)
     table = frame.reset_index()
-    if out.suffix.lower() == ".csv":
-        table.to_csv(str(out), single_file=True, index=False)
-    else:
-        table.to_parquet(str(out), write_index=False)
-        out = Path(output)
+    with replacing(output) as tmp:
+        if out.suffix.lower() == ".csv":
+            table.to_csv(str(tmp), single_file=True, index=False)
+        else:
+            table.to_parquet(str(tmp), write_index=False)
     click.echo(f"wrote {n_groups} rows to {out}", err=True)

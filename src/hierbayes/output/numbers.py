@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
-
-import numpy as np
 
 __all__ = ["format_number"]
 
@@ -19,14 +18,16 @@ def format_number(x: Any, *, minus: str = "−") -> str:
     --------
     >>> format_number(0.123456), format_number(float("nan")), format_number(-math.inf, minus="-")
     ('0.1235', '–', '-∞')
-    >>> format_number(np.int64(12345678))
-    '12345678'
+    >>> import numpy as np
+    >>> format_number(np.int64(12345678)), format_number(np.bool_(True))
+    ('12345678', 'True')
     """
-    if isinstance(x, bool | np.bool_):
+    # numbers' ABCs cover NumPy's scalars without importing NumPy (`hierbayes datasets`)
+    if isinstance(x, bool) or getattr(getattr(x, "dtype", None), "kind", "") == "b":
         return str(x)
-    if isinstance(x, int | np.integer):
+    if isinstance(x, numbers.Integral):
         return str(int(x))
-    if isinstance(x, float | np.floating):
+    if isinstance(x, numbers.Real) and not isinstance(x, numbers.Rational):
         x = float(x)
         if math.isnan(x):
             return "–"
