@@ -25,7 +25,7 @@ from hierbayes.integrate.grid2d import GridPosterior
 from hierbayes.mixtures.mixture import mixture_quantiles
 from hierbayes.validate import check_positive_int, check_prob, check_probs
 
-__all__ = ["Fit", "HyperPoints", "quantile_label"]
+__all__ = ["Fit", "HyperPoints", "HyperView", "quantile_label"]
 
 # Mass of the smallest grid weights dropped before per-component work (quantiles):
 # it bounds the CDF error, hence the quantile error by it over the density.
@@ -98,6 +98,36 @@ class HyperPoints:
 
         u, v = sample_grid(self.grid, self.logpost, size, rng)
         return self.to_params(u, v)
+
+
+@dataclass(frozen=True)
+class HyperView:
+    """How the hyperparameter posterior is shown (plots, report), as a family sees it.
+
+    Attributes
+    ----------
+    kind : {'joint', 'marginal', 'point'}
+        Contours of a 2-D posterior, the density of one hyperparameter, or a
+        point estimate.
+    labels : tuple of str
+        Axis labels: (x, y) for 'joint', (parameter,) otherwise.
+    coords : tuple of numpy.ndarray
+        'joint': the points' (x, y); 'point': the estimate(s).
+    logpost : callable or None
+        'joint': the log posterior in (x, y).
+    cdf, quantile : callable or None
+        'marginal': the parameter's posterior CDF and quantile function.
+    caption : str
+        One sentence for a figure caption.
+    """
+
+    kind: str
+    labels: tuple[str, ...]
+    coords: tuple[np.ndarray, ...] = ()
+    logpost: Callable[..., np.ndarray] | None = field(default=None, compare=False)
+    cdf: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    quantile: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,6 +250,23 @@ class Fit:
         """log p(y_j | theta_j) for ``theta`` of shape (draws, groups), normalising
         constants included (binomial coefficients, 1/y!, 1/sqrt(2 pi s^2))."""
         raise NotImplementedError
+
+    def hyper_view(self) -> HyperView:
+        """The hyperparameter posterior as plots and the report show it (partial pooling)."""
+        raise NotImplementedError
+
+    def group_size(self) -> np.ndarray:
+        """How much each group's data weigh: the design (trials, exposure) by default."""
+        return self._group_data()[1]
+
+    def quadrature_shape(self) -> tuple[int, ...] | None:
+        """Shape of the quadrature grid the points come from (None for a single point)."""
+        grid = self.points.grid
+        return None if grid is None else tuple(grid.weight.shape)
+
+    def point_hyper(self) -> dict[str, np.ndarray]:
+        """The natural hyperparameters of a one-point posterior (empirical Bayes)."""
+        return {k: v[:1] for k, v in self.points.params.items()}
 
     # ---- shared ------------------------------------------------------------------
     @cached_property

@@ -172,10 +172,7 @@ _MAX_REFITS = 2000
 
 def _grid_shape(fit: Fit) -> tuple[int, ...] | None:
     """Shape of the quadrature grid the points come from (None for a single point)."""
-    if fit.points.grid is not None:
-        return tuple(fit.points.grid.weight.shape)
-    tau_grid = getattr(fit, "tau_grid", None)
-    return None if tau_grid is None else (tau_grid.weight.size,)
+    return fit.quadrature_shape()
 
 
 def _edge_mass(w: np.ndarray) -> np.ndarray:

@@ -80,11 +80,8 @@ def _point_estimates(fit: Fit) -> dict[str, np.ndarray]:
     """Empirical Bayes: the hyperparameter point estimate (0-d arrays), else nothing."""
     if fit.model.pooling != "partial" or fit.model.method != "eb":
         return {}
-    params = {k: v[:1] for k, v in fit.points.params.items()}
-    if fit.observed_name == "estimate":  # Normal–Normal keeps mu as mean and variance
-        params = {"mu": params["mu_mean"], "tau": params["tau"]}
     return {k: np.asarray(v[0], dtype=float) for k, v in type(fit).derived_hyper(
-        params).items()}
+        fit.point_hyper()).items()}
 
 
 def to_arviz(fit: Fit, draws: int = 4000, *, seed: int | None = 0, chains: int = 1) -> Any:

@@ -12,14 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.families.registry import info_of
-
 __all__ = [
     "POOLINGS",
     "as_pooling_table",
     "canonical_frame",
     "compare_fit_pooling",
-    "family_kind",
     "group_size",
     "interval_table",
     "pooling_table",
@@ -27,11 +24,6 @@ __all__ = [
 ]
 
 POOLINGS = ("complete", "none", "partial")
-
-def family_kind(fit: Any) -> str:
-    """The command-line name of a fit's family (``'binomial'``, ...)."""
-    return info_of(fit).name
-
 
 def group_size(fit: Any) -> np.ndarray:
     """The size of each group's data: trials, exposure, or 1/std_error² (Normal–Normal).
@@ -43,11 +35,7 @@ def group_size(fit: Any) -> np.ndarray:
     >>> group_size(fit)[:2].tolist()
     [94.3, 15.7]
     """
-    g = fit.moments
-    fam = family_kind(fit)
-    if fam == "normal":
-        return 1.0 / g["std_error"].to_numpy(float) ** 2
-    return g["trials" if fam == "binomial" else "exposure"].to_numpy(float)
+    return np.asarray(fit.group_size(), dtype=float)
 
 
 def population_mean(fit: Any) -> float | None:

@@ -29,7 +29,6 @@ from hierbayes.families.registry import info_of
 from hierbayes.output.plot_data import (
     POOLINGS,
     as_pooling_table,
-    family_kind,
     group_size,
     interval_table,
     pooling_table,
@@ -242,20 +241,6 @@ def _weighted_quantile(x: np.ndarray, w: np.ndarray, p: Sequence[float]) -> np.n
     return np.interp(np.asarray(p) * cum[-1], cum, x[order])
 
 
-def _hyper_coords(fit: Any) -> tuple[np.ndarray, np.ndarray, Any, str, str]:
-    """Points (x, y) of a two-dimensional hyperposterior, its log density in (x, y), labels."""
-    p = fit.points.params
-    a, b = p["alpha"], p["beta"]
-    if family_kind(fit) == "binomial":  # the grid's own coordinates (u, v)
-        logpost = fit.points.logpost if fit.points.grid is not None else None
-        return (np.log(a / b), np.log(a + b), logpost, "logit mu = log(alpha / beta)",
-                "log kappa = log(alpha + beta)")
-    rows = getattr(fit, "rows", None)  # Gamma–Poisson: (log mean, log shape)
-    logpost = rows.logpost if rows is not None and fit.points.grid is not None else None
-    return (np.log(a / b), np.log(a), logpost, "log population mean = log(alpha / beta)",
-            "log alpha (shape)")
-
-
 def plot_hyperposterior(fit: Any, *, ax: Any = None, levels: Sequence[float] = LEVELS,
                         resolution: int = 120, **style: Any) -> Any:
     """The hyperparameter posterior: joint contours, or the marginal of tau.
@@ -304,12 +289,13 @@ def plot_hyperposterior(fit: Any, *, ax: Any = None, levels: Sequence[float] = L
             "plot; fit with pooling='partial'"
         )
     ax = _axes(ax)
-    if family_kind(fit) == "normal":
-        return _plot_tau(fit, ax, **style)
-    x, y, logpost, xlabel, ylabel = _hyper_coords(fit)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logpost is None:  # empirical Bayes: one point
+    view = fit.hyper_view()
+    if len(view.labels) == 1:  # one hyperparameter (Normal–Normal: tau)
+        return _plot_marginal(view, ax, **style)
+    (x, y), logpost = view.coords, view.logpost
+    ax.set_xlabel(view.labels[0])
+    ax.set_ylabel(view.labels[1])
+    if view.kind == "point":  # empirical Bayes: one point
         ax.scatter(x, y, marker="x", color="C3", s=60, label="empirical Bayes estimate")
         ax.set_title("Hyperparameters (empirical Bayes point estimate)")
         ax.legend(fontsize="small")
@@ -331,41 +317,27 @@ def plot_hyperposterior(fit: Any, *, ax: Any = None, levels: Sequence[float] = L
     return ax
 
 
-def _tau_marginal(fit: Any) -> Any:
-    """The Grid1D of the coordinate of tau, or None for empirical Bayes."""
-    if fit.tau_grid is not None:
-        return fit.tau_grid
-    grid, logpost = fit.points.grid, fit.points.logpost
-    if grid is None or logpost is None:
-        return None
-    from hierbayes.families.normalnormal.grid2d import z_marginal
-
-    prior = fit.model._prior
-    return z_marginal(grid, logpost, prior.mu_map, prior.tau_map, scale=fit.data.scale,
-                      tol=max(fit.model.tol, 1e-12), tau_order=0, mu_order=0)[0]
-
-
-def _plot_tau(fit: Any, ax: Any, **style: Any) -> Any:
-    ax.set_xlabel("tau (population standard deviation)")
+def _plot_marginal(view: Any, ax: Any, **style: Any) -> Any:
+    """The density of one hyperparameter (from its CDF), or a point estimate."""
+    (label,) = view.labels
+    name = label.split(" ")[0]
+    ax.set_xlabel(label)
     ax.set_ylabel("posterior density")
-    zgrid = _tau_marginal(fit)
-    if zgrid is None:  # empirical Bayes
-        tau = float(fit.points.params["tau"][0])
-        ax.axvline(tau, color="C3", label=f"empirical Bayes estimate {tau:.3g}")
-        ax.set_title("tau (empirical Bayes point estimate)")
+    if view.kind == "point":  # empirical Bayes
+        value = float(np.ravel(view.coords[0])[0])
+        ax.axvline(value, color="C3", label=f"empirical Bayes estimate {value:.3g}")
+        ax.set_title(f"{name} (empirical Bayes point estimate)")
         ax.legend(fontsize="small")
         return ax
-    tmap = fit.model._prior.tau_map
-    hi = float(tmap.value(zgrid.quantile(np.array([0.995])))[0])
-    tau = np.linspace(hi * 1e-4, hi, 400)
-    cdf = zgrid.cdf(tmap.inverse(tau))
-    dens = np.maximum(np.gradient(cdf, tau), 0.0)
+    hi = float(np.ravel(view.quantile(np.array([0.995])))[0])
+    x = np.linspace(hi * 1e-4, hi, 400)
+    dens = np.maximum(np.gradient(view.cdf(x), x), 0.0)
     kw = {"color": "C0", "linewidth": 1.5}
-    ax.plot(tau, dens, **(kw | style))
-    ax.fill_between(tau, dens, color="C0", alpha=0.15, linewidth=0)
+    ax.plot(x, dens, **(kw | style))
+    ax.fill_between(x, dens, color="C0", alpha=0.15, linewidth=0)
     ax.set_xlim(0.0, hi)
     ax.set_ylim(bottom=0.0)
-    ax.set_title("Marginal posterior of tau")
+    ax.set_title(f"Marginal posterior of {name}")
     return ax
 
 

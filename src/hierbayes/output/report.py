@@ -183,14 +183,14 @@ def _data_summary(fit: Any) -> str:
 
 def _accuracy(fit: Any) -> str:
     tol = getattr(fit.model, "tol", math.nan)
-    tau_grid = getattr(fit, "tau_grid", None)
-    grid = fit.points.grid
-    if grid is None and tau_grid is None:
+    shape = fit.quadrature_shape()
+    if shape is None:
         return ("<p>No quadrature was needed: the hyperparameters are a point estimate "
                 "(empirical Bayes) or fixed (complete or no pooling), so every group posterior "
                 "is a single conjugate distribution, exact to floating-point rounding.</p>")
-    n = tau_grid.size if tau_grid is not None else grid.size
-    kind = "one-dimensional" if tau_grid is not None else "two-dimensional"
+    n = int(np.prod(shape))
+    dims = {1: "one", 2: "two", 3: "three", 4: "four"}
+    kind = f"{dims.get(len(shape), len(shape))}-dimensional"
     err = fit.error
     status = ('<span class="ok">within tolerance</span>' if err <= tol else
               '<span class="warn">above the tolerance — treat the last digits with care</span>')
@@ -276,7 +276,6 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
     >>> page.startswith("<!DOCTYPE html>"), "http://" in page.replace("http://www.w3.org", "")
     (True, False)
     """
-    fam = plot_data.family_kind(fit)
     name = info_of(fit).title
     n = len(fit.group_labels)
     title = title or f"{name} model of {n} groups"
@@ -302,9 +301,7 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
                     raster=many)]
     if pool == "partial":
         figs.append(_figure(lambda ax: plots.plot_hyperposterior(fit, ax=ax),
-                            "Marginal posterior of tau." if fam == "normal" else
-                            "Joint posterior of the hyperparameters (contours at 0.05, 0.15, "
-                            "…, 0.95 of the maximum, as in BDA3 Figure 5.3)."))
+                            fit.hyper_view().caption))
     figs.append(_figure(lambda ax: plots.plot_caterpillar(fit, ax=ax, prob=prob),
                         f"Posterior means and {prob:.0%} intervals, sorted.", size=_tall(n),
                         raster=many))

@@ -23,7 +23,7 @@ from hierbayes.families.conjugate import BETA
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import GridPosterior, integrate_2d
 from hierbayes.mixtures.solve import solve_increasing
-from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
+from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
 
 if TYPE_CHECKING:
     from hierbayes.families.betabinomial.model import BetaBinomialSpec
@@ -79,6 +79,17 @@ class BetaBinomialResult(Fit):
         return c.successes.astype(float), c.trials.astype(float)
 
     _conditional_moments = staticmethod(conditional_moments)
+
+    def hyper_view(self) -> HyperView:
+        """The grid's own coordinates, (logit mu, log kappa), as in BDA3 Figure 5.3."""
+        a, b = self.points.params["alpha"], self.points.params["beta"]
+        labels = ("logit mu = log(alpha / beta)", "log kappa = log(alpha + beta)")
+        coords = (np.log(a / b), np.log(a + b))
+        if self.points.grid is None:
+            return HyperView("point", labels, coords)
+        return HyperView("joint", labels, coords, self.points.logpost,
+                         caption="Joint posterior of the hyperparameters (contours at 0.05, "
+                                 "0.15, …, 0.95 of the maximum, as in BDA3 Figure 5.3).")
 
     _conj = BETA
 

@@ -27,7 +27,7 @@ from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.integrate.rowmaps import RowStandardised
 from hierbayes.mixtures.solve import solve_increasing
-from hierbayes.result import Fit, HyperPoints, point_table, quantile_label
+from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
 
 if TYPE_CHECKING:
     from hierbayes.families.gammapoisson.model import GammaPoissonSpec
@@ -94,6 +94,17 @@ class GammaPoissonResult(Fit):
         return d.counts.astype(float), d.exposure.astype(float)
 
     _conditional_moments = staticmethod(conditional_moments)
+
+    def hyper_view(self) -> HyperView:
+        """(log population mean, log shape), the coordinates of the grid's rows."""
+        a, b = self.points.params["alpha"], self.points.params["beta"]
+        labels = ("log population mean = log(alpha / beta)", "log alpha (shape)")
+        coords = (np.log(a / b), np.log(a))
+        if self.points.grid is None or self.rows is None:
+            return HyperView("point", labels, coords)
+        return HyperView("joint", labels, coords, self.rows.logpost,
+                         caption="Joint posterior of the hyperparameters (contours at 0.05, "
+                                 "0.15, …, 0.95 of the maximum).")
 
     _conj = GAMMA
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,14 @@ from hierbayes.families.normalnormal.math import (
 )
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid1d import Grid1D
-from hierbayes.result import DROP_MASS, Fit, HyperPoints, point_table, quantile_label
+from hierbayes.result import (
+    DROP_MASS,
+    Fit,
+    HyperPoints,
+    HyperView,
+    point_table,
+    quantile_label,
+)
 
 if TYPE_CHECKING:
     from hierbayes.families.normalnormal.model import NormalNormalSpec
@@ -217,10 +224,48 @@ class NormalNormalResult(Fit):
             return float(self.tau_grid.error)
         return super().error
 
+    def quadrature_shape(self) -> tuple[int, ...] | None:
+        if self.tau_grid is not None:  # mu integrated out: one dimension, tau
+            return (self.tau_grid.weight.size,)
+        return super().quadrature_shape()
+
+    def group_size(self) -> np.ndarray:
+        """The precision 1/std_error² of each group's estimate."""
+        return 1.0 / self.data.std_error.astype(float) ** 2
+
+    def point_hyper(self) -> dict[str, np.ndarray]:
+        p = self.points.params  # mu is kept as a mean and variance
+        return {"mu": p["mu_mean"][:1], "tau": p["tau"][:1]}
+
+    def hyper_view(self) -> HyperView:
+        """The marginal posterior of tau (mu integrated out, or its 2-D grid's marginal)."""
+        label = ("tau (population standard deviation)",)
+        zgrid = self._tau_marginal()
+        if zgrid is None:  # empirical Bayes
+            return HyperView("point", label, (self.points.params["tau"][:1],))
+        tmap = self.model._prior.tau_map
+        return HyperView(
+            "marginal", label,
+            cdf=lambda tau: zgrid.cdf(tmap.inverse(tau)),
+            quantile=lambda p: tmap.value(zgrid.quantile(p)),
+            caption="Marginal posterior of tau.",
+        )
+
+    def _tau_marginal(self) -> Any:
+        """The Grid1D of the coordinate of tau, or None for empirical Bayes."""
+        if self.tau_grid is not None:
+            return self.tau_grid
+        grid, logpost = self.points.grid, self.points.logpost
+        if grid is None or logpost is None:
+            return None
+        prior = self.model._prior
+        return z_marginal(grid, logpost, prior.mu_map, prior.tau_map, scale=self.data.scale,
+                          tol=max(self.model.tol, 1e-12), tau_order=0, mu_order=0)[0]
+
     def __repr__(self) -> str:
         m = self.model
-        exact = self.tau_grid is not None or self.points.grid is not None
-        acc = f", numerical error {self.error:.1g}" if exact else ""
+        acc = (f", numerical error {self.error:.1g}" if self.quadrature_shape() is not None
+               else "")
         return (
             f"<{type(self).__name__}: {len(self.group_labels)} groups, "
             f"pooling={m.pooling!r}, method={m.method!r}, prior={m._prior.describe()}{acc}>"
