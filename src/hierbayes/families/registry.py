@@ -43,6 +43,8 @@ class FamilyInfo:
     bounded : bool
         Whether the design is a whole number of trials that bounds the
         observed count (Binomial data).
+    dask : bool
+        Whether the family fits Dask DataFrames (reduced on the cluster).
     """
 
     name: str
@@ -55,6 +57,7 @@ class FamilyInfo:
     size: str
     totals: bool = False
     bounded: bool = False
+    dask: bool = False
 
 
 @cache

@@ -32,6 +32,7 @@ from hierbayes.output.files import (
 )
 from hierbayes.output.options import (
     DRAWS,
+    FAMILIES,
     central_probs,
     check_prob,
     column_roles,
@@ -143,8 +144,10 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
     if data == STDIN and engine == "dask":
         raise click.UsageError("standard input is read in memory: use --engine pandas")
     if use_dask(data, engine) and dataset is None:
-        if info["roles"] != ("successes", "trials"):
-            raise click.UsageError("the Dask engine supports the binomial family only")
+        if not info["dask"]:
+            dask_ok = [name for name, f in FAMILIES.items() if f.dask]
+            raise click.UsageError(f"the Dask engine supports the {', '.join(dask_ok)} "
+                                   "family only")
         if fmt == "json" or sort or table != "groups" or (
                 fmt == "csv" and not str(output).lower().endswith(".csv")):
             raise click.UsageError(

@@ -132,7 +132,7 @@ def model_class(family: str | None, dataset: str | None) -> tuple[type, dict[str
     import hierbayes.models
 
     cls = getattr(hierbayes.models, info.model)
-    return cls, {"roles": info.roles, "family": family}
+    return cls, {"roles": info.roles, "family": family, "dask": info.dask}
 
 
 def column_roles(group: str | None, roles: tuple[str, ...],

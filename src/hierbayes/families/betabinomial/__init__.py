@@ -15,4 +15,5 @@ INFO = FamilyInfo(
     size="trials",
     totals=True,
     bounded=True,
+    dask=True,
 )
