@@ -890,6 +890,8 @@ def bb_regression(successes, trials, X=None, *, coef_prior, kappa_prior=None,
 
     pbar = (y.sum() + 0.5) / (nn.sum() + 1)
     x0 = np.concatenate([[special.logit(pbar)], np.zeros(p - 1), [np.log(10.0)]])
+    if p > 2:
+        raise ValueError(f"the tensor-grid oracle handles p <= 2 coefficients; got p = {p}")
     g, change = _fit_grid(logpost, x0, p, tol=tol, n0=n0, n_max=n_max, n_fixed=n)
     m, s = g.moments()
     hq = np.array([g.quantiles(k) for k in range(p + 1)])
@@ -965,6 +967,8 @@ def gp_regression(counts, exposure, X=None, *, coef_prior, shape_prior=None,
         return gp_loglik(beta, v, y, t, X) + lpc(beta) + lpv(v)
 
     x0 = np.concatenate([[np.log((y.sum() + 0.5) / t.sum())], np.zeros(p - 1), [0.0]])
+    if p > 2:
+        raise ValueError(f"the tensor-grid oracle handles p <= 2 coefficients; got p = {p}")
     g, change = _fit_grid(logpost, x0, p, tol=tol, n0=n0, n_max=n_max, n_fixed=n)
     m, s = g.moments()
     hq = np.array([g.quantiles(k) for k in range(p + 1)])
