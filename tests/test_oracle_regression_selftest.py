@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import oracle_regression as orc
@@ -20,7 +21,7 @@ import pytest
 import scipy.stats as st
 from scipy import special
 
-DATA = "/work/shared/data"
+DATA = str(Path(__file__).resolve().parent / "fixtures")  # copies of ../shared/data
 Q = ["q2.5", "q50", "q97.5"]
 SUMMARY = ["mean", "sd", *Q]
 

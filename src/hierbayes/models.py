@@ -19,6 +19,7 @@ from hierbayes.families.gammapoisson.fit import GammaPoissonResult
 from hierbayes.families.gammapoisson.model import GammaPoissonSpec
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.model import NormalNormalSpec
+from hierbayes.families.normalnormal.regression import NormalRegressionResult
 from hierbayes.methods import FitMethods
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "GammaPoissonFit",
     "NormalNormal",
     "NormalNormalFit",
+    "NormalRegressionFit",
     "compare_methods",
     "compare_pooling",
 ]
@@ -45,6 +47,10 @@ class NormalNormalFit(FitMethods, NormalNormalResult):
     __doc__ = NormalNormalResult.__doc__
 
 
+class NormalRegressionFit(FitMethods, NormalRegressionResult):
+    __doc__ = NormalRegressionResult.__doc__
+
+
 class BetaBinomial(BetaBinomialSpec):
     __doc__ = BetaBinomialSpec.__doc__
     _fit_class = BetaBinomialFit
@@ -58,6 +64,7 @@ class GammaPoisson(GammaPoissonSpec):
 class NormalNormal(NormalNormalSpec):
     __doc__ = NormalNormalSpec.__doc__
     _fit_class = NormalNormalFit
+    _regression_class = NormalRegressionFit
 
 
 def compare_pooling(data: Any = None, *, prob: float = 0.95, model: Any = None,

@@ -64,6 +64,17 @@ DATASETS: dict[str, Dataset] = {
             "Yusuf et al. (1985); Gelman et al., Bayesian Data Analysis 3rd ed., Table 5.4.",
         ),
         Dataset(
+            "bcg",
+            "normal-normal",
+            "bcg.csv",
+            {"trial": "group", "yi": "estimate", "std_error": "std_error"},
+            "13 BCG vaccine trials: 2x2 counts (tpos, tneg, cpos, cneg), absolute latitude "
+            "ablat, year, allocation; estimate = log risk ratio yi, std_error = sqrt(vi). "
+            "A covariate data set: covariates='~ ablat' is the classic meta-regression.",
+            "Colditz et al. (1994), JAMA 271:698-702; as R metadat's dat.bcg. metafor REML: "
+            "tau² 0.3132, mu -0.7145; on ablat: tau² 0.0764, intercept 0.2515, slope -0.0291.",
+        ),
+        Dataset(
             "pumps",
             "gamma-poisson",
             "pumps.csv",

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 
-from hierbayes.errors import DegenerateDataWarning
+from hierbayes.errors import DataError, DegenerateDataWarning, PriorError
 from hierbayes.families.normalnormal.data import NormalSummaries, normal_summaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import (
@@ -90,10 +91,14 @@ class NormalNormalSpec(ModelSpec):
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: NormalPrior = field(init=False, repr=False, compare=False)
     _fit_class: ClassVar[type] = NormalNormalResult
+    _regression_class: ClassVar[type] = NormalNormalResult  # bound in hierbayes.models
 
     def _resolve_prior(self) -> tuple[NormalPrior, bool]:
-        resolved = normal_prior(self.prior)
-        return resolved, resolved.base.kind == "default"
+        prior = self.prior
+        if isinstance(prior, dict) and "coef" in prior:  # covariates' coefficients
+            prior = {k: v for k, v in prior.items() if k != "coef"} or None
+        resolved = normal_prior(prior)
+        return resolved, resolved.base.kind == "default" and prior is self.prior
 
     def fit(
         self,
@@ -105,6 +110,7 @@ class NormalNormalSpec(ModelSpec):
         value: Any = None,
         variance: str = "group",
         sigma: float | None = None,
+        covariates: Any = None,
     ) -> NormalNormalResult:
         """Fit the model; return an immutable fit.
 
@@ -126,6 +132,15 @@ class NormalNormalSpec(ModelSpec):
             two observations) or the pooled within-group variance.
         sigma : float, optional
             Raw input: a known standard deviation of a single observation.
+        covariates : str or list of str, optional
+            Group-level covariates: partial pooling toward a regression
+            x_j'beta instead of one mean (meta-regression, Fay–Herriot). A
+            formula (``'~ ablat + year'``, categorical terms as ``C(x)``, via
+            formulaic) or a list of numeric columns (an intercept is added).
+            Each row is one group. Priors: ``{'coef': scipy.stats.norm(0, 10)}``
+            (all coefficients, or a dict by name; default flat) and ``'tau'``
+            as without covariates. See
+            :mod:`hierbayes.families.normalnormal.regression`.
 
         Returns
         -------
@@ -133,7 +148,26 @@ class NormalNormalSpec(ModelSpec):
         """
         data_ = normal_summaries(data, group=group, estimate=estimate, std_error=std_error,
                                  value=value, variance=variance, sigma=sigma)
+        if covariates is not None:
+            return self._fit_covariates(data, data_, group, covariates)
+        if isinstance(self.prior, dict) and "coef" in self.prior:
+            raise PriorError("A 'coef' prior is for the coefficients of covariates; pass "
+                             "covariates=... or give 'mu' instead.")
         return self._fitted(data_, data_)
+
+    def _fit_covariates(self, data: Any, data_: NormalSummaries, group: Any,
+                        covariates: Any) -> NormalNormalResult:
+        from hierbayes.families.normalnormal.regression import design_matrix, fit_regression
+
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        if len(frame) != len(data_):
+            raise DataError(
+                f"With covariates each row is one group: {len(frame)} rows make "
+                f"{len(data_)} groups (repeated labels in {group!r}). Combine the rows "
+                "of a group first, or drop the group column."
+            )
+        design = design_matrix(frame.reset_index(drop=True), covariates, len(data_))
+        return fit_regression(self, data_, design, self._regression_class)
 
     # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------
     def _complete(self, data: NormalSummaries) -> HyperPoints:
