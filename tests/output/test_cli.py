@@ -429,3 +429,17 @@ def test_datasets_json_has_each_data_sets_columns(capsys):
     doc = json.loads(capsys.readouterr().out)
     for row in doc["datasets"]:
         assert row["columns"] == ", ".join(hb.datasets.load(row["name"]).columns)
+
+
+def test_fit_with_covariates_is_the_library_fit(capsys):
+    """--covariates gives the library's meta-regression numbers; a family without
+    covariates says so (exit 2)."""
+    assert main(["fit", "--dataset", "bcg", "--covariates", "~ ablat", "-f", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    want = NormalNormal().fit(hb.datasets.load("bcg"), covariates="~ ablat").hyper
+    got = {row["parameter"]: row for row in doc["hyper"]}
+    for name in ("intercept", "ablat", "tau"):
+        assert got[name]["mean"] == pytest.approx(float(want.loc[name, "mean"]), rel=1e-12)
+    assert main(["fit", "--dataset", "bcg", "--covariates", "ablat", "-f", "json"]) == 0
+    assert main(["fit", "--dataset", "rats", "--covariates", "x"]) == 2
+    assert "takes no covariates" in capsys.readouterr().err

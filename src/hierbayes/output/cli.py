@@ -127,9 +127,12 @@ Examples:
 @click.option("--intervals/--no-intervals", default=True, show_default=True,
               help="Per-group quantiles; without, only means, sds and shrinkage (much faster "
               "for millions of groups).")
+@click.option("--covariates", default=None,
+              help="Group-level covariates (families that take them: normal): a formula "
+                   "such as '~ ablat + C(alloc)', or columns separated by commas.")
 @output_options(tables=("hyper", "groups"))
 def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, intervals,
-        fmt, output, table, sort, descending, **given) -> None:
+        covariates, fmt, output, table, sort, descending, **given) -> None:
     """Fit a hierarchical model; print hyperparameters and groups.
 
     DATA is a .csv or .parquet file, a directory of them, a quoted glob
@@ -157,6 +160,13 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
     fmt = check_output(output, fmt)
+    if covariates is not None:
+        import inspect
+
+        if "covariates" not in inspect.signature(cls.fit).parameters:
+            raise click.UsageError(f"the {info['family']} family takes no covariates yet")
+        roles["covariates"] = (covariates if "~" in covariates
+                               else [c.strip() for c in covariates.split(",") if c.strip()])
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar():
         groups = result.groups if intervals else result.moments
