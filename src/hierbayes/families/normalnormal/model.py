@@ -30,8 +30,8 @@ from hierbayes.families.normalnormal.math import (
     profile_loglik,
 )
 from hierbayes.families.normalnormal.priors import NormalPrior, normal_prior
+from hierbayes.families.normalnormal.taugrid import integrate_tau
 from hierbayes.families.spec import ModelSpec
-from hierbayes.integrate.grid1d import integrate_1d
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
 
@@ -221,31 +221,19 @@ def _exact_1d(prior: NormalPrior, data: NormalSummaries, tol: float):
         ll, m, v = collapsed_loglik(tau2, y, s2, count, mu0)
         return tau2, ll, m, v
 
-    def logpdf(z: np.ndarray) -> np.ndarray:
-        return conditional(z)[1] + prior.log_prior_tau(z)
-
-    def summaries(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def summaries(z: np.ndarray, w: np.ndarray) -> list[float]:
         tau2, _, m, v = conditional(z)
-        ez = w @ z
-        sz = math.sqrt(max(float(w @ (z - ez) ** 2), 1e-300))
         gm, gsd, _ = mixture_moments(w, tau2, m, v, y, s2)
-        out = [ez / sz, math.log(sz), *((gm - y) / gsd), *np.log(gsd)]  # shift-free
+        out = [*((gm - y) / gsd), *np.log(gsd)]  # shift-free
         if mu_mean_ok:
             em = float(w @ m)
             out.append((em - centre) / scale)
             if mu_sd_ok:
                 out.append(0.5 * math.log(float(w @ (v + (m - em) ** 2))))
-        if order:
-            tau = tmap.value(z) / scale
-            out.append(math.log(float(w @ tau**order)))
-        return np.array(out)
+        return out
 
-    def tail(z: np.ndarray) -> np.ndarray:
-        return 1.0 + (tmap.value(z) / scale) ** order
-
-    grid = integrate_1d(logpdf, bounds=tmap.bounds(0.0, scale), summaries=summaries, tol=tol,
-                        what="Normal–Normal posterior of tau", tail=tail if order else None,
-                        start=float(tmap.inverse(min(tmap.a + scale / 2, (tmap.a + tmap.b) / 2))))
+    grid = integrate_tau(prior, scale, lambda z: conditional(z)[1], summaries, order, tol,
+                         "Normal–Normal posterior of tau")
     _, _, m, v = conditional(grid.x)
     params = {"tau": tmap.value(grid.x), "mu_mean": m, "mu_var": v}
     return HyperPoints(params, grid.weight), grid

@@ -28,7 +28,7 @@ from hierbayes.errors import DataError, HierBayesError, ImproperPosteriorError, 
 from hierbayes.families.normalnormal.data import NormalSummaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import normal_mixture_quantiles
-from hierbayes.integrate.grid1d import integrate_1d
+from hierbayes.families.normalnormal.taugrid import integrate_tau
 from hierbayes.result import DROP_MASS, HyperPoints, quantile_label
 
 __all__ = ["Design", "NormalRegressionResult", "design_matrix", "fit_regression",
@@ -221,31 +221,16 @@ def fit_regression(spec: Any, data: NormalSummaries, design: Design, fit_class: 
         tau2 = np.asarray(tmap.value(z), dtype=float) ** 2
         return (tau2, *regression_loglik(tau2, y, s2, X, coef_prior))
 
-    def logpdf(z: np.ndarray) -> np.ndarray:
-        return conditional(z)[1] + prior.log_prior_tau(z)
-
-    def summaries(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def summaries(z: np.ndarray, w: np.ndarray) -> list[float]:
         tau2, _, b, C = conditional(z)
-        ez = w @ z
-        sz = math.sqrt(max(float(w @ (z - ez) ** 2), 1e-300))
         gm, gsd = _group_moments(w, tau2, b, C, X, y, s2)
         eb = w @ b
         sb = np.sqrt(np.maximum(w @ (np.diagonal(C, axis1=1, axis2=2) + (b - eb) ** 2),
                                 1e-300))
-        out = [ez / sz, math.log(sz), *((gm - y) / gsd), *np.log(gsd), *(eb / sb),
-               *np.log(sb)]
-        if order:
-            out.append(math.log(float(w @ (tmap.value(z) / scale) ** order)))
-        return np.array(out)
+        return [*((gm - y) / gsd), *np.log(gsd), *(eb / sb), *np.log(sb)]
 
-    def tail(z: np.ndarray) -> np.ndarray:
-        return 1.0 + (tmap.value(z) / scale) ** order
-
-    grid = integrate_1d(logpdf, bounds=tmap.bounds(0.0, scale), summaries=summaries,
-                        tol=spec.tol, what="Normal–Normal regression posterior of tau",
-                        tail=tail if order else None,
-                        start=float(tmap.inverse(min(tmap.a + scale / 2,
-                                                     (tmap.a + tmap.b) / 2))))
+    grid = integrate_tau(prior, scale, lambda z: conditional(z)[1], summaries, order,
+                         spec.tol, "Normal–Normal regression posterior of tau")
     tau2, _, b, C = conditional(grid.x)
     points = HyperPoints({"tau": np.sqrt(tau2)}, grid.weight)
     return fit_class(spec, points, data, tau_grid=grid, X=X, names=names, coef_mean=b,
