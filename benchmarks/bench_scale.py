@@ -134,7 +134,8 @@ def measure(J: int, repeat: int) -> dict[str, Any]:
     pairs = counts.pairs
     row["pairs"] = len(pairs)
     row["b"] = median_time(lambda: model._posterior(pairs), repeat)
-    points, _, lik = model._posterior(pairs)
+    points, extra = model._posterior(pairs)
+    lik = extra.get("lik")
 
     def moments() -> None:
         hb.BetaBinomialFit(model, points, counts, lik=lik).moments  # noqa: B018
