@@ -46,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import hierbayes as hb
-    from hierbayes.output.cli import _DATASET_FAMILY, FAMILIES
+    from hierbayes.families.registry import family_of_dataset
     from hierbayes.output.report import write_report
 
-    family = _DATASET_FAMILY[hb.datasets.DATASETS[args.dataset].family]
-    model = getattr(hb, FAMILIES[family][1])()
+    info = family_of_dataset(hb.datasets.DATASETS[args.dataset].family)
+    model = getattr(hb, info.model)()
     fit = model.fit(hb.datasets.load(args.dataset))
     png = Path(args.output or f"report_{args.dataset}.png")
     with tempfile.TemporaryDirectory() as tmp:
