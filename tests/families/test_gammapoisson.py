@@ -392,3 +392,27 @@ def test_weak_data_mean_rate_reported_only_when_computable():
     assert np.isnan(h.loc["mean", "mean"]) and np.isinf(h.loc["mean", "sd"])
     assert np.isfinite(h.loc[["log_mean", "log_alpha"], ["mean", "sd", "q2.5"]]).all().all()
     assert fit.error < 1e-9
+
+
+def test_sd_of_the_mean_rate_reached_by_its_own_grid():
+    """Issue 16 (found by the covariate oracle's author): under mean ~ lognorm(1),
+    shape ~ lognorm(1) the sd of the population mean rate exists but x²·p(x) had not
+    decayed by the grid's edge, so it was reported as NaN. E[x²] now gets a grid of its
+    own; checked against a dense trapezoid grid over (log mean, log shape)."""
+    from scipy.special import gammaln, logsumexp
+
+    prior = {"mean": stats.lognorm(1, scale=1), "shape": stats.lognorm(1)}
+    fit = GammaPoisson(prior=prior).fit(hb.datasets.load("pumps"))
+    p = hb.datasets.load("pumps")
+    y, t = p.counts.to_numpy(float), p.exposure.to_numpy(float)
+    U, V = np.meshgrid(np.linspace(-4, 6, 1000), np.linspace(-6, 6, 800), indexing="ij")
+    m, a = np.exp(U), np.exp(V)
+    b = a / m
+    lp = sum(gammaln(yi + a) - gammaln(a) + a * np.log(b / (b + ti)) + yi * np.log(ti / (b + ti))
+             for yi, ti in zip(y, t, strict=True))
+    lp = lp + stats.lognorm(1).logpdf(m) + U + stats.lognorm(1).logpdf(a) + V
+    w = np.exp(lp - logsumexp(lp))
+    mean = float((w * m).sum())
+    sd = float(np.sqrt((w * m * m).sum() - mean**2))
+    assert fit.hyper.loc["mean", "mean"] == pytest.approx(mean, rel=1e-7)
+    assert fit.hyper.loc["mean", "sd"] == pytest.approx(sd, rel=1e-6)

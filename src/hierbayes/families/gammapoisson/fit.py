@@ -277,7 +277,8 @@ def _grid_hyper_table(
         if finite_var:
             sd = mean_sd(x)[1]
             if _edge_share(w.reshape(shape) * (x - mean).reshape(shape) ** 2) > model.tol:
-                sd = math.nan  # exists, but x²·p(x) has not decayed by the grid's edge
+                # x²·p(x) has not decayed by the grid's edge: E[x²] from a grid of its own
+                sd = _tilted_sd(points, rows, log_x[name], model.tol, name, mean)
         table[name] = [mean, sd]
     table["log_mean"] = list(mean_sd(u))
     table["log_alpha"] = list(mean_sd(v))
@@ -294,6 +295,27 @@ def _grid_hyper_table(
     }
     data = [[*table[name], *quant[name]] for name in HYPER_NAMES]
     return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)
+
+
+def _tilted_sd(points: HyperPoints, rows: RowStandardised, log_x: Callable, tol: float,
+               name: str, mean: float) -> float:
+    """sd(x) = sqrt(E[x²] − E[x]²) with E[x²] from the grid of x²·p (:func:`_tilted_mean`).
+
+    NaN (with a warning) where E[x²] is not reached or the difference would lose
+    more than half the digits the tolerance leaves (sd below 1e-3 of E[x]... only
+    then does the subtraction cancel).
+    """
+    second = _tilted_mean(points, rows, lambda u, v: 2.0 * log_x(u, v), tol, f"{name}²")
+    var = second - mean * mean
+    if not (math.isfinite(var) and var > 0 and second / var * max(tol, 1e-16) < 1e-6):
+        if math.isfinite(second):
+            warnings.warn(
+                f"The posterior sd of {name} exists but E[{name}²] − E[{name}]² cancels to "
+                "fewer digits than the tolerance: reported as NaN.",
+                AccuracyWarning, stacklevel=5,
+            )
+        return math.nan
+    return math.sqrt(var)
 
 
 def _tilted_mean(
