@@ -392,3 +392,30 @@ def test_weak_data_mean_rate_reported_only_when_computable():
     assert np.isnan(h.loc["mean", "mean"]) and np.isinf(h.loc["mean", "sd"])
     assert np.isfinite(h.loc[["log_mean", "log_alpha"], ["mean", "sd", "q2.5"]]).all().all()
     assert fit.error < 1e-9
+
+
+def test_a_group_without_information_does_not_move_the_others():
+    # issue 16: the default prior's t0 was the plain geometric mean of the exposures, so a
+    # group with count 0 at exposure 1e-90 moved t0 by 19 orders of magnitude and every
+    # other group's shrinkage from ~0.02-0.6 to ~1e-18.
+    pumps = hb.datasets.load("pumps")
+    base = GammaPoisson().fit(pumps)
+    extra = GammaPoisson().fit(counts=[*pumps.counts, 0], exposure=[*pumps.exposure, 1e-90])
+    for col in ("mean", "sd", "shrinkage"):
+        np.testing.assert_allclose(extra.groups[col].to_numpy()[:-1],
+                                   base.groups[col].to_numpy(), rtol=1e-7)
+
+
+def test_reference_exposure_is_the_geometric_mean_when_every_count_is_positive():
+    from hierbayes.families.gammapoisson.data import poisson_counts
+    from hierbayes.families.gammapoisson.hyperprior import reference_exposure
+
+    pumps = hb.datasets.load("pumps")
+    data = poisson_counts(pumps)
+    assert reference_exposure(data) == pytest.approx(
+        math.exp(np.mean(np.log(pumps.exposure))), rel=1e-15)
+    # units: multiplying every exposure by c multiplies t0 by c, also with count-0 groups
+    y, t = [0, 3, 0, 7], np.array([0.5, 2.0, 40.0, 9.0])
+    t0 = reference_exposure(poisson_counts(counts=y, exposure=t))
+    assert reference_exposure(poisson_counts(counts=y, exposure=t * 1e6)) == pytest.approx(
+        t0 * 1e6, rel=1e-13)

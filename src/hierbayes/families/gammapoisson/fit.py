@@ -113,7 +113,7 @@ class GammaPoissonResult(Fit):
         return y.astype(float), t.astype(float), inverse
 
     def _refit_model(self) -> Any:
-        """The default prior is scaled by the data's geometric-mean exposure t0: a refit
+        """The default prior is scaled by the data's reference exposure t0: a refit
         of a subset keeps this fit's t0 (as a callable prior), so the prior is the same."""
         if self.model._prior.kind != "default":
             return self.model
