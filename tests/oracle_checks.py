@@ -25,7 +25,8 @@ quantity.  The hyperparameter posterior is integrated on a box of unconstrained 
       Σ_{k<y} [log1p(k r) - log(1/m + t r)] + y log t - log y! - α log1p(t m r),
   which is log NB(y | α, β, t) of MODEL.md §5 rewritten without cancellation.
   Priors: ``"default"`` = flat on log(α/β), log(β/t0) standard logistic, t0 = geometric
-  mean exposure, count-0 groups weighted 1 − exp(−t·Σy/Σt) (NOT stated in MODEL.md: taken from tests/oracle_gammapoisson.py, whose
+  mean exposure, count-0 groups weighted 1 − exp(−t·Σy/Σt) (NOT stated in MODEL.md:
+  taken from tests/oracle_gammapoisson.py, whose
   docstring calls it hierbayes' documented default; improper, no evidence);
   ``{"mean": frozen, "shape": frozen}`` (independent priors on α/β and α);
   ``{"alpha": frozen, "beta": frozen}``;  or a callable ``log_prior(alpha, beta)``.

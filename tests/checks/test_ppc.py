@@ -16,7 +16,8 @@ def fit():
 def test_a_statistic_returning_nan_is_an_error_naming_it(fit):
     # was p = 0: NaN compares false with everything
     def ratio(y):  # undefined when some group has no successes
-        return np.where(y.min(axis=-1) == 0, np.nan, y.max(axis=-1) / np.maximum(y.min(axis=-1), 1))
+        low = y.min(axis=-1)
+        return np.where(low == 0, np.nan, y.max(axis=-1) / np.maximum(low, 1))
 
     with pytest.raises(HierBayesError, match=r"'ratio'.*returned NaN on \d+ of 200 replicated"):
         fit.ppc({"ratio": ratio}, draws=200)

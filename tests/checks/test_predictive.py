@@ -103,7 +103,8 @@ def test_poisson_exposures_outside_the_data_range_are_refused(pumps, exposure):
 
 
 def test_counts_past_2_53_and_normal_std_errors_out_of_range_are_refused(pumps):
-    with pytest.raises(DataError, match=r"`counts` of the new group is 1e\+17, beyond .* \(9007199254740992"):
+    with pytest.raises(DataError,
+                       match=r"`counts` of the new group is 1e\+17, beyond .* \(9007199254740992"):
         pumps.predict_new(exposure=1.0, counts=1e17)
     y = [28, 8, -3, 7, -1, 1, 18, 12]
     nn = hb.NormalNormal(method="eb").fit(estimate=y, std_error=[15, 10, 16, 11, 9, 11, 10, 18])
