@@ -25,7 +25,8 @@ quantity.  The hyperparameter posterior is integrated on a box of unconstrained 
       Σ_{k<y} [log1p(k r) - log(1/m + t r)] + y log t - log y! - α log1p(t m r),
   which is log NB(y | α, β, t) of MODEL.md §5 rewritten without cancellation.
   Priors: ``"default"`` = flat on log(α/β), log(β/t0) standard logistic, t0 = geometric
-  mean exposure (NOT stated in MODEL.md: taken from tests/oracle_gammapoisson.py, whose
+  mean exposure, count-0 groups weighted 1 − exp(−t·Σy/Σt) (NOT stated in MODEL.md:
+  taken from tests/oracle_gammapoisson.py, whose
   docstring calls it hierbayes' documented default; improper, no evidence);
   ``{"mean": frozen, "shape": frozen}`` (independent priors on α/β and α);
   ``{"alpha": frozen, "beta": frozen}``;  or a callable ``log_prior(alpha, beta)``.
@@ -623,7 +624,12 @@ class _GP:
         if self.y.ndim != 1 or self.y.shape != self.t.shape or np.any(self.y < 0):
             raise ValueError("need 1-d arrays y >= 0 and t > 0 of one length")
         self.prior = prior
-        self.logt0 = float(np.mean(np.log(self.t)))
+        # the default prior's reference exposure: count-0 groups weighted by the chance
+        # 1 − exp(−t·Σy/Σt) of an event at the pooled rate, other groups 1
+        r = float(self.y.sum()) / float(self.t.sum()) if self.y.sum() > 0 else 0.0
+        w = np.where(self.y > 0, 1.0, -np.expm1(-self.t * r))
+        self.logt0 = (float(np.sum(w * np.log(self.t)) / np.sum(w)) if r > 0
+                      else float(np.mean(np.log(self.t))))
         self.lgy = special.gammaln(self.y + 1.0)
         self.scan = ((-40.0, 160.0), (-30.0, 90.0))  # log(α/β), log α
         self.natural = (False,) * 4

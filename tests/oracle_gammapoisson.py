@@ -25,7 +25,8 @@ Model (MODEL.md §5)::
 
 Priors (densities in (a, b) = (shape, rate)):
 * "default": hierbayes' documented default, flat on log(a/b) and log(b/t0) standard
-  logistic, t0 = geometric mean exposure. In the "a" chart (p, q) = (log a, log b − log a),
+  logistic, t0 = geometric mean exposure, a count-0 group weighted 1 − exp(−t·Σy/Σt)
+  (``ref_log_t0``). In the "a" chart (p, q) = (log a, log b − log a),
   log(a/b) = −q and log b = p + q, a unit-Jacobian change, so the density in (p, q) is
   logistic(p + q − log t0).
 * "bugs": a ~ Exp(1), b ~ Gamma(0.1, rate 1) (BUGS "Pumps").
@@ -59,10 +60,19 @@ def log_lik(a: np.ndarray, b: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.nd
     return total.sum(axis=1)
 
 
-def log_prior_ab(name: str, a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+def ref_log_t0(y: np.ndarray, t: np.ndarray) -> float:
+    """log t0 of the default prior, written out with exact sums: groups with a positive
+    count weigh 1, count-0 groups the chance 1 − exp(−t·r) of an event at r = Σy/Σt."""
+    r = math.fsum(y) / math.fsum(t)
+    w = [1.0 if yi > 0 else -math.expm1(-ti * r) for yi, ti in zip(y, t, strict=True)]
+    return math.fsum(wi * math.log(ti) for wi, ti in zip(w, t, strict=True)) / math.fsum(w)
+
+
+def log_prior_ab(name: str, a: np.ndarray, b: np.ndarray, t: np.ndarray,
+                 y: np.ndarray) -> np.ndarray:
     """log π(a, b) + log a + log b: the prior density in any unit-Jacobian log chart."""
     if name == "default":
-        z = np.log(b) - math.fsum(np.log(t)) / len(t)
+        z = np.log(b) - ref_log_t0(y, t)
         return -z - 2.0 * np.log1p(np.exp(-z))
     if name == "bugs":
         la = -a + np.log(a)
@@ -88,7 +98,7 @@ class Oracle:
     # -- charts ---------------------------------------------------------------------
     def _logpost_a(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         a, b = np.exp(p), np.exp(p + q)
-        return log_lik(a, b, self.y, self.t) + log_prior_ab(self.prior, a, b, self.t)
+        return log_lik(a, b, self.y, self.t) + log_prior_ab(self.prior, a, b, self.t, self.y)
 
     def integrate(self, feature, chart: str = "a", p_range=None, q_range=None) -> np.ndarray:
         """∫∫ feature(a, b)·posterior over a box of a chart (unnormalised, shifted)."""
@@ -105,8 +115,8 @@ class Oracle:
             la = p if chart == "a" else p - q
             a, b = np.exp(la), np.exp(la + q)
             with np.errstate(over="ignore", under="ignore"):
-                w = np.exp(log_lik(a, b, self.y, self.t) + log_prior_ab(self.prior, a, b, self.t)
-                           - self.shift)
+                w = np.exp(log_lik(a, b, self.y, self.t)
+                           + log_prior_ab(self.prior, a, b, self.t, self.y) - self.shift)
             return feature(a, b) * w[:, None]
 
         res = integrate.cubature(f, np.array([p0, q0]), np.array([p1, q1]), rtol=RTOL,
@@ -200,7 +210,7 @@ class Oracle:
             la = p if chart == "a" else p - q
             a, b = np.exp([la]), np.exp([la + q])
             return float(np.exp(log_lik(a, b, self.y, self.t)[0]
-                                + log_prior_ab(self.prior, a, b, self.t)[0] - self.shift))
+                                + log_prior_ab(self.prior, a, b, self.t, self.y)[0] - self.shift))
 
         if name == "log_alpha":
             val = integrate.quad(lambda q: dens(q, value, "a"), q0, q1, epsrel=1e-10,

@@ -227,3 +227,20 @@ def test_many_groups_converge_and_recover_the_population():
     # per-pair numbers mapped back: equal pairs, equal rows
     first = m.groupby(["successes", "trials"]).nunique()
     assert (first[["mean", "sd", "shrinkage"]] == 1).all().all()
+
+
+@pytest.mark.parametrize(("successes", "trials", "why"), [
+    ([0, 0, 0, 0], [10, 12, 8, 9], "every group has 0 successes"),  # was alpha = 2.8e-22
+    ([10, 12, 8, 9], [10, 12, 8, 9], "successes = trials, so"),
+    ([0, 1, 1, 0, 1], [1] * 5, "depends on mu alone"),  # was kappa 3.2, not identified
+    ([0, 12, 0, 9], [10, 12, 8, 9], "kappa = alpha\\+beta → 0"),
+    ([0, 1, 0, 0], [0, 1, 1, 0], "depends on mu alone"),  # groups without trials aside
+])
+def test_empirical_bayes_at_the_boundary_is_refused_with_the_reason(successes, trials, why):
+    # issue 16: no group with 0 < successes < trials means no interior maximum; the
+    # optimiser stopped on the edge and the point was reported without a warning
+    with pytest.raises(hb.DataError, match=f"Empirical Bayes has no estimate .*{why}"):
+        hb.BetaBinomial(method="eb").fit(successes=successes, trials=trials)
+    # one group inside (0, n) is enough for a maximum
+    fit = hb.BetaBinomial(method="eb").fit(successes=[*successes, 3], trials=[*trials, 10])
+    assert np.isfinite(fit.hyper["mean"]).all()

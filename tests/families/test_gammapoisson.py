@@ -211,8 +211,10 @@ def test_prior_forms_agree(pumps):
     assert rel(f1.groups["q97.5"], f2.groups["q97.5"]) < 1e-8
     # Finite prior moments are reported; E[beta] = E[shape]·E[1/mean] (lognormal: finite).
     assert np.isfinite(f1.hyper.loc[["alpha", "beta", "mean"], "mean"]).all()
-    # The callable's moments are unknown: not reported.
-    assert np.isinf(f2.hyper.loc["alpha", "mean"])
+    # The callable's moments: decided on the grid (its edge holds < tol of them), and
+    # then the dict prior's numbers.
+    assert f2.hyper.loc["alpha", "mean"] == pytest.approx(f1.hyper.loc["alpha", "mean"],
+                                                          rel=1e-7)
     f3 = GammaPoisson(prior=lambda a, b: stats.expon.logpdf(a) + stats.gamma.logpdf(b, 0.1)
                       ).fit(pumps)
     f4 = GammaPoisson(prior=BUGS).fit(pumps)
@@ -416,3 +418,30 @@ def test_sd_of_the_mean_rate_reached_by_its_own_grid():
     sd = float(np.sqrt((w * m * m).sum() - mean**2))
     assert fit.hyper.loc["mean", "mean"] == pytest.approx(mean, rel=1e-7)
     assert fit.hyper.loc["mean", "sd"] == pytest.approx(sd, rel=1e-6)
+
+
+def test_a_group_without_information_does_not_move_the_others():
+    # issue 16: the default prior's t0 was the plain geometric mean of the exposures, so a
+    # group with count 0 at exposure 1e-90 moved t0 by 19 orders of magnitude and every
+    # other group's shrinkage from ~0.02-0.6 to ~1e-18.
+    pumps = hb.datasets.load("pumps")
+    base = GammaPoisson().fit(pumps)
+    extra = GammaPoisson().fit(counts=[*pumps.counts, 0], exposure=[*pumps.exposure, 1e-90])
+    for col in ("mean", "sd", "shrinkage"):
+        np.testing.assert_allclose(extra.groups[col].to_numpy()[:-1],
+                                   base.groups[col].to_numpy(), rtol=1e-7)
+
+
+def test_reference_exposure_is_the_geometric_mean_when_every_count_is_positive():
+    from hierbayes.families.gammapoisson.data import poisson_counts
+    from hierbayes.families.gammapoisson.hyperprior import reference_exposure
+
+    pumps = hb.datasets.load("pumps")
+    data = poisson_counts(pumps)
+    assert reference_exposure(data) == pytest.approx(
+        math.exp(np.mean(np.log(pumps.exposure))), rel=1e-15)
+    # units: multiplying every exposure by c multiplies t0 by c, also with count-0 groups
+    y, t = [0, 3, 0, 7], np.array([0.5, 2.0, 40.0, 9.0])
+    t0 = reference_exposure(poisson_counts(counts=y, exposure=t))
+    assert reference_exposure(poisson_counts(counts=y, exposure=t * 1e6)) == pytest.approx(
+        t0 * 1e6, rel=1e-13)

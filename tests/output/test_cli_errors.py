@@ -359,3 +359,12 @@ def test_a_write_that_fails_midway_leaves_nothing(tmp_path, capsys, monkeypatch)
     code, err = _run(capsys, ["fit", "--dataset", "pumps", "-o", str(tmp_path / "g.json")])
     assert code == 1 and "No space left" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_empirical_bayes_without_an_estimate_is_one_line_and_exit_2(tmp_path, capsys):
+    # issue 16: all-zero data under --method eb printed alpha = 2.8e-22 with exit 0
+    src = tmp_path / "zero.csv"
+    src.write_text("group,successes,trials\na,0,10\nb,0,12\nc,0,8\n")
+    code, err = _run(capsys, ["fit", str(src), "--method", "eb"])
+    _assert_one_line_error(code, err, "Empirical Bayes has no estimate",
+                           "every group has 0 successes")

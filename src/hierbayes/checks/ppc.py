@@ -29,10 +29,14 @@ Statistic = Callable[[np.ndarray], Any]
 def default_statistics(fit: Fit) -> dict[str, Statistic]:
     """The default test statistics: for counts the number of groups with zero
     counts and the max, min and variance of the raw rates; for estimates their
-    max, min and variance."""
+    max, min and variance (each only where it is defined: a variance needs two
+    groups, a rate a group with trials or exposure)."""
     if not fit._conj.discrete:
-        return {"max": lambda y: y.max(axis=-1), "min": lambda y: y.min(axis=-1),
-                "var": lambda y: y.var(axis=-1, ddof=1)}
+        out: dict[str, Statistic] = {"max": lambda y: y.max(axis=-1),
+                                     "min": lambda y: y.min(axis=-1)}
+        if len(fit.group_labels) >= 2:  # a variance needs two estimates
+            out["var"] = lambda y: y.var(axis=-1, ddof=1)
+        return out
     _, d, inverse = fit._patterns()
     design = d[inverse]
     ok = design > 0
@@ -40,12 +44,13 @@ def default_statistics(fit: Fit) -> dict[str, Statistic]:
     def rate(y: np.ndarray) -> np.ndarray:
         return y[..., ok] / design[ok]
 
-    return {
-        "zeros": lambda y: (y == 0).sum(axis=-1).astype(float),
-        "max_rate": lambda y: rate(y).max(axis=-1),
-        "min_rate": lambda y: rate(y).min(axis=-1),
-        "var_rate": lambda y: rate(y).var(axis=-1, ddof=1),
-    }
+    out = {"zeros": lambda y: (y == 0).sum(axis=-1).astype(float)}
+    if ok.any():  # rates exist only for groups with trials (exposure)
+        out["max_rate"] = lambda y: rate(y).max(axis=-1)
+        out["min_rate"] = lambda y: rate(y).min(axis=-1)
+    if ok.sum() >= 2:  # a variance needs two rates
+        out["var_rate"] = lambda y: rate(y).var(axis=-1, ddof=1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -70,19 +75,31 @@ class PPCResult:
     observed: dict[str, float]
 
 
-def _evaluate(f: Statistic, y: np.ndarray, name: str) -> np.ndarray:
+def _evaluate(f: Statistic, y: np.ndarray, name: str, observed: bool = False) -> np.ndarray:
     """A statistic on a stack of data sets, vectorised if it can be, else row by row."""
+    out = None
     try:
         out = np.asarray(f(y), dtype=float)
-        if out.shape == y.shape[:-1]:
-            return out
+        if out.shape != y.shape[:-1]:
+            out = None
     except Exception:  # a scalar-only statistic: apply it row by row
         pass
-    try:
-        return np.array([float(f(row)) for row in y.reshape(-1, y.shape[-1])]).reshape(
-            y.shape[:-1])
-    except Exception as exc:
-        raise HierBayesError(f"The test statistic {name!r} failed: {exc}") from exc
+    if out is None:
+        try:
+            out = np.array([float(f(row)) for row in y.reshape(-1, y.shape[-1])]).reshape(
+                y.shape[:-1])
+        except Exception as exc:
+            raise HierBayesError(f"The test statistic {name!r} failed: {exc}") from exc
+    nan = np.isnan(out)
+    if nan.any():  # NaN compares false both ways: it would count as "not extreme" (p = 0)
+        what = ("the observed data" if observed else
+                f"{int(nan.sum())} of {out.size} replicated data sets")
+        raise HierBayesError(
+            f"The test statistic {name!r} returned NaN on {what}; a p-value needs a number "
+            "for every data set. Make the statistic defined on every data set (e.g. guard "
+            "divisions by zero)."
+        )
+    return out
 
 
 def posterior_predictive_check(
@@ -98,7 +115,8 @@ def posterior_predictive_check(
         raise HierBayesError("Give at least one test statistic.")
     rng = np.random.default_rng(seed)
     obs_y = fit.observed()
-    observed = {k: float(_evaluate(f, obs_y[None, :], k)[0]) for k, f in stats.items()}
+    observed = {k: float(_evaluate(f, obs_y[None, :], k, observed=True)[0])
+                for k, f in stats.items()}
     rep: dict[str, list[np.ndarray]] = {k: [] for k in stats}
     block = max(1, min(draws, 10_000_000 // max(obs_y.size, 1)))
     done = 0

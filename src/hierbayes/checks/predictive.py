@@ -270,6 +270,22 @@ def check_new_group(fit: Fit, design: Any, observed: Any) -> tuple[float | None,
             raise DataError(f"`{name}` of the new group must be finite; got {value!r}.")
         out.append(x)
     d, y = out
+    info = fit.family_info
+    lo, hi = info.design_range
+    if d is not None and (d > hi or (d < lo and not (fit._conj.discrete and d == 0))):
+        zero = " (or 0)" if fit._conj.discrete and lo > 0 else ""
+        hint = ("Counts past 2^53 are not exact; the row theta (call without "
+                f"{fit.design_name}=) is the rate such a group would show."
+                if info.bounded else "Rescale the data (change units).")
+        raise DataError(
+            f"`{fit.design_name}` of the new group is {_num(d)}, outside the range the fit "
+            f"computes in ({_num(lo)}{zero} to {_num(hi)}, as for the data). {hint}"
+        )
+    if y is not None and abs(y) > info.observed_max:
+        raise DataError(
+            f"`{fit.observed_name}` of the new group is {_num(y)}, beyond the largest value "
+            f"the fit computes with exactly ({_num(info.observed_max)}, as for the data)."
+        )
     if y is not None and d is None:
         raise DataError(f"Give the new group's {fit.design_name}= with its {fit.observed_name}=.")
     if fit._conj.discrete:
@@ -289,6 +305,11 @@ def check_new_group(fit: Fit, design: Any, observed: Any) -> tuple[float | None,
     elif d is not None and d <= 0:
         raise DataError(f"`{fit.design_name}` of the new group must be > 0; got {d:g}.")
     return d, y
+
+
+def _num(x: float) -> str:
+    """A number as written, whole numbers to the last digit (2^53 + 2 is not 9.0072e+15)."""
+    return f"{x:.0f}" if math.isfinite(x) and x == int(x) and abs(x) < 1e17 else f"{x:g}"
 
 
 def _mixture_new(fit: Fit, design: float, observed: float | None):
@@ -345,7 +366,7 @@ def _mixture_quantile(cdf: Callable[[float, bool], float], q: float, lo: float, 
         lo_i, hi_i = math.floor(lo), math.ceil(hi)
         while lo_i < hi_i:
             mid = (lo_i + hi_i) // 2
-            if f(mid) >= 0.0:
+            if f(float(mid)) >= 0.0:  # a Python int past 2^63 would reach scipy as an object
                 hi_i = mid
             else:
                 lo_i = mid + 1
@@ -435,7 +456,9 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
         lambda x, upper: float(w @ conj.theta_tail(p, x, upper)),
         conj.support,
     )}
-    if design is not None:
+    if design == 0.0 and conj.discrete:  # no trials (exposure): the new group shows 0
+        rows["y"] = [0.0, 0.0, 0.0, 0.0]
+    elif design is not None:
         if conj.discrete:
             mean, sd = _mixture_mean_sd(w, *conj.y_moments(p, design))
             rows["y"] = [mean, sd, *_count_quantiles(fit, p, w, design, mean, sd, tails)]
@@ -447,8 +470,9 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
             rows["y"] = row(conj.y_moments(p, design), y_cdf, conj.support)
     if observed is None:  # moments of the population distribution may not exist
         mean_ok, var_ok = fit._new_moments_exist()
-        for r in rows.values():
-            r[0], r[1] = _honest(r[0], r[1], mean_ok, var_ok)
+        for name, r in rows.items():
+            if not (name == "y" and design == 0.0):
+                r[0], r[1] = _honest(r[0], r[1], mean_ok, var_ok)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", "lower", "upper"])
 
 

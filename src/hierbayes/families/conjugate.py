@@ -186,6 +186,8 @@ class _Beta(Conjugate):
         return np.where((b0 > 0) | (a0 == 0), out, at_one)
 
     def theta_tail(self, p, x, upper):
+        # theta lies in [0, 1]: beyond it the tails are exactly 0 and 1 (betainc is NaN there)
+        x = np.clip(x, 0.0, 1.0)
         return betaincc(p[0], p[1], x) if upper else betainc(p[0], p[1], x)
 
     def ppf(self, p, probs):
@@ -344,6 +346,7 @@ class _Gamma(Conjugate):
         return np.where(b > 0, out, -np.inf)
 
     def theta_tail(self, p, x, upper):
+        x = np.maximum(x, 0.0)  # theta > 0: below 0 the tails are exactly 1 and 0
         return gammaincc(p[0], p[1] * x) if upper else gammainc(p[0], p[1] * x)
 
     def ppf(self, p, probs):

@@ -11,6 +11,7 @@ and need no edit when a family package is added. A fit's own family is
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 from dataclasses import dataclass
 from functools import cache
@@ -45,6 +46,12 @@ class FamilyInfo:
         observed count (Binomial data).
     dask : bool
         Whether the family fits Dask DataFrames (reduced on the cluster).
+    design_range : (float, float)
+        The designs (trials, exposures, standard errors) the family computes
+        with, as in its data checks; a new group's design outside is refused
+        (0 is also allowed for counts: the new group then shows 0).
+    observed_max : float
+        The largest observed value (count, or |estimate|) it computes with.
     """
 
     name: str
@@ -58,6 +65,8 @@ class FamilyInfo:
     totals: bool = False
     bounded: bool = False
     dask: bool = False
+    design_range: tuple[float, float] = (0.0, math.inf)
+    observed_max: float = math.inf
 
 
 @cache

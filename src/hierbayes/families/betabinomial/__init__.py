@@ -16,4 +16,6 @@ INFO = FamilyInfo(
     totals=True,
     bounded=True,
     dask=True,
+    design_range=(0.0, 2.0**53),  # as the data checks (data.columns.MAX_EXACT)
+    observed_max=2.0**53,
 )

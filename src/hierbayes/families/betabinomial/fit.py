@@ -22,6 +22,7 @@ from hierbayes.families.betabinomial.math import (
 from hierbayes.families.conjugate import BETA
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import GridPosterior, integrate_2d
+from hierbayes.integrate.moments import grid_mean_sd
 from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
 
@@ -115,8 +116,11 @@ class BetaBinomialResult(Fit):
         Columns mean, sd and the quantiles of ``model.probs``. A mean or sd
         that does not exist (E[alpha], E[beta], E[kappa] under the default
         prior) is reported as inf / NaN, never as a number that depends on
-        where a grid was cut. Under complete pooling the one row is ``theta``;
-        empirical Bayes reports its point estimate in ``mean``.
+        where a grid was cut; under a callable prior a mean is computed from
+        the grid where the grid holds all of it (e.g. alpha bounded by the
+        prior's support) and is NaN with a warning otherwise. Under complete
+        pooling the one row is ``theta``; empirical Bayes reports its point
+        estimate in ``mean``.
         """
         probs = self.model.probs
         cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
@@ -152,6 +156,10 @@ def _grid_hyper_table(
     prior = model._prior
     rows: dict[str, list[float]] = {}
     for name, values in (("alpha", a), ("beta", b), ("kappa", a + b)):
+        if prior.kind == "callable":  # existence unknown: decided on the grid
+            rows[name] = list(grid_mean_sd(values, w.reshape(grid.weight.shape), model.tol,
+                                           name, 5))
+            continue
         finite_mean = finite_var = False
         if prior.kind == "independent":
             key = "kappa" if prior.names == ("mu", "kappa") else None

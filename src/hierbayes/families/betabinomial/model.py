@@ -15,7 +15,12 @@ from scipy import optimize
 from scipy.special import expit, log_expit, logit
 
 from hierbayes.data.binomial import PairCounts, binomial_counts
-from hierbayes.errors import DegenerateDataWarning, ImproperPosteriorError, PriorError
+from hierbayes.errors import (
+    DataError,
+    DegenerateDataWarning,
+    ImproperPosteriorError,
+    PriorError,
+)
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means
 from hierbayes.families.priors import Prior, resolve_prior
@@ -153,6 +158,7 @@ class BetaBinomialSpec(ModelSpec):
         return None
 
     def _empirical_bayes(self, pairs: PairCounts) -> HyperPoints:
+        _check_eb_identified(pairs)
         lik = CollapsedLikelihood.from_pairs(pairs.successes, pairs.trials, pairs.count)
         return _empirical_bayes(*_centred(lik, pairs))
 
@@ -320,6 +326,42 @@ def _exact(
 def _to_params(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
     a, b = beta_of(u, v)
     return {"alpha": a, "beta": b}
+
+
+def _check_eb_identified(pairs: PairCounts) -> None:
+    """Refuse empirical Bayes where the marginal likelihood has no maximum.
+
+    If no group has 0 < successes < trials, the likelihood rises to the edge
+    of the (alpha, beta) space (the same data make the default prior's
+    posterior improper, Tak & Morris): all zeros toward mu = 0 and all
+    successes toward mu = 1, at any kappa; groups all-or-none toward kappa = 0;
+    and with one trial per group it does not depend on kappa at all. An
+    optimiser would stop somewhere on that edge (alpha = 2.8e-22) and report
+    it as an estimate.
+    """
+    on = pairs.trials > 0
+    y, n = pairs.successes[on], pairs.trials[on]
+    if n.size == 0 or np.any((y > 0) & (y < n)):
+        return
+    if np.all(y == 0):
+        why = ("every group has 0 successes, so the marginal likelihood increases all the "
+               "way to a population mean mu = alpha/(alpha+beta) of 0, at any kappa")
+    elif np.all(y == n):
+        why = ("every group has successes = trials, so the marginal likelihood increases "
+               "all the way to a population mean mu = alpha/(alpha+beta) of 1, at any kappa")
+    elif np.all(n == 1):
+        why = ("every group has one trial, and the marginal likelihood of one trial per group "
+               "depends on mu alone: the data say nothing about kappa = alpha+beta, the "
+               "spread between groups")
+    else:
+        why = ("every group has 0 successes or successes = trials, so the marginal likelihood "
+               "increases all the way to kappa = alpha+beta → 0 (each group's rate exactly 0 "
+               "or 1)")
+    raise DataError(
+        f"Empirical Bayes has no estimate for these data: {why}. Use method='exact' with a "
+        "proper prior, e.g. prior={'mu': scipy.stats.beta(1, 1), "
+        "'kappa': scipy.stats.gamma(2, scale=10)}."
+    )
 
 
 def _empirical_bayes(lik: CollapsedLikelihood, start: tuple[float, float]) -> HyperPoints:

@@ -14,4 +14,6 @@ INFO = FamilyInfo(
     theta="rate per unit exposure",
     size="exposure",
     totals=True,
+    design_range=(1e-100, 1e100),  # as the data checks (families.gammapoisson.data)
+    observed_max=2.0**53,
 )

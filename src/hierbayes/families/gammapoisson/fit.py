@@ -25,6 +25,7 @@ from hierbayes.families.gammapoisson.math import (
 from hierbayes.families.priors import Prior
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import integrate_2d
+from hierbayes.integrate.moments import edge_share, grid_mean_sd
 from hierbayes.integrate.rowmaps import RowStandardised
 from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
@@ -113,7 +114,7 @@ class GammaPoissonResult(Fit):
         return y.astype(float), t.astype(float), inverse
 
     def _refit_model(self) -> Any:
-        """The default prior is scaled by the data's geometric-mean exposure t0: a refit
+        """The default prior is scaled by the data's reference exposure t0: a refit
         of a subset keeps this fit's t0 (as a callable prior), so the prior is the same."""
         if self.model._prior.kind != "default":
             return self.model
@@ -221,7 +222,8 @@ def moment_exists(prior: Prior, name: str) -> tuple[bool, bool]:
     is reported as infinite (conservative: never a number where none exists).
     For the default prior the answer is derived in :mod:`hierbayes.families.gammapoisson.model`:
     E[alpha] = E[beta] = ∞; E[mean] < ∞ but sd(mean) = ∞. For a callable
-    prior nothing is known, so none is reported.
+    prior nothing is known here: the hyper table decides on its grid
+    (:func:`hierbayes.integrate.moments.grid_mean_sd`).
 
     Examples
     --------
@@ -268,6 +270,9 @@ def _grid_hyper_table(
     shape = grid.weight.shape
     log_x = {"alpha": lambda u, v: v, "beta": lambda u, v: v - u, "mean": lambda u, v: u}
     for name, x in values.items():
+        if model._prior.kind == "callable":  # existence unknown: decided on the grid
+            table[name] = list(grid_mean_sd(x, w.reshape(shape), model.tol, name, 5))
+            continue
         finite_mean, finite_var = moment_exists(model._prior, name)
         if not finite_mean:
             table[name] = [math.inf, math.nan]
@@ -276,7 +281,7 @@ def _grid_hyper_table(
         sd = math.inf
         if finite_var:
             sd = mean_sd(x)[1]
-            if _edge_share(w.reshape(shape) * (x - mean).reshape(shape) ** 2) > model.tol:
+            if edge_share(w.reshape(shape) * (x - mean).reshape(shape) ** 2) > model.tol:
                 # x²·p(x) has not decayed by the grid's edge: E[x²] from a grid of its own
                 sd = _tilted_sd(points, rows, log_x[name], model.tol, name, mean)
         table[name] = [mean, sd]
@@ -373,11 +378,6 @@ def _tilted_mean(
     return math.exp(g.log_norm - grid.log_norm)
 
 
-def _edge_share(mass: np.ndarray) -> float:
-    """Share of a weighted total on the grid's outermost rows and columns."""
-    total = float(mass.sum())
-    edges = (mass[0].sum(), mass[-1].sum(), mass[:, 0].sum(), mass[:, -1].sum())
-    return float(max(edges)) / total if total > 0 else math.inf
 
 
 def marginal_quantiles(

@@ -18,8 +18,36 @@ __all__ = ["log_prior_uv", "reference_exposure"]
 
 
 def reference_exposure(data: PoissonCounts) -> float:
-    """t0 of the default prior: the geometric mean of the groups' exposures."""
-    return float(np.exp(np.mean(np.log(data.exposure))))
+    """t0 of the default prior: the geometric mean of the exposures of the groups
+    that carry information, each weighted by the chance it would.
+
+    A group with a positive count has weight 1. A group with count 0 has
+    weight 1 − exp(−t_j·r), r = Σy/Σt the pooled rate: the probability that
+    a group of its exposure shows an event at that rate. A group that could
+    not have seen an event (count 0 at exposure 1e-90) has weight ~1e-90 and
+    cannot move t0, so it cannot move the other groups' shrinkage; where
+    every count is positive (pumps) t0 is the plain geometric mean. The
+    weights do not change when every exposure is multiplied by c, so t0 is
+    multiplied by c and the fit stays invariant to the units of exposure.
+
+    Examples
+    --------
+    >>> from hierbayes.families.gammapoisson.data import poisson_counts
+    >>> t0 = reference_exposure(poisson_counts(counts=[1, 4], exposure=[1.0, 4.0]))
+    >>> round(t0, 12)
+    2.0
+    >>> uninformative = poisson_counts(counts=[1, 4, 0], exposure=[1.0, 4.0, 1e-90])
+    >>> round(reference_exposure(uninformative), 12)
+    2.0
+    """
+    t = np.asarray(data.exposure, dtype=float)
+    y = np.asarray(data.counts, dtype=float)
+    log_t = np.log(t)
+    total = float(y.sum())
+    if total == 0.0:  # no events (the default prior's posterior is then improper)
+        return float(np.exp(np.mean(log_t)))
+    w = np.where(y > 0, 1.0, -np.expm1(-t * (total / float(t.sum()))))
+    return float(np.exp(np.sum(w * log_t) / np.sum(w)))
 
 
 def log_prior_uv(prior: Prior, u: np.ndarray, v: np.ndarray, t0: float = 1.0) -> np.ndarray:

@@ -13,12 +13,21 @@ uniform on (0, 1)::
 
     p(log m) ∝ 1,   B0 = beta / (beta + t0) ~ Uniform(0, 1),   independently,
 
-with m = alpha/beta the population mean rate and t0 the geometric mean of the
-groups' exposures. Equivalently log(beta/t0) is standard logistic. Why:
+with m = alpha/beta the population mean rate and t0 the reference exposure:
+the geometric mean of the groups' exposures, each group weighted by whether
+it carries information (weight 1 for a positive count; for a count of 0,
+1 − exp(−t_j·Σy/Σt), the chance of an event at the pooled rate; see
+:func:`~hierbayes.families.gammapoisson.hyperprior.reference_exposure`).
+Equivalently log(beta/t0) is standard logistic. Why:
 
 * it is invariant to the units of exposure (rescaling every exposure by c
   rescales every rate posterior by 1/c, exactly) and centred on the data's
-  own scale without looking at the counts;
+  own scale;
+* a group without information (count 0 at an exposure where no event could
+  be expected, e.g. 1e-90) cannot move t0, so it cannot change the other
+  groups' answers (with the plain geometric mean it moved their shrinkage
+  from ~0.6 to 1e-18); where every count is positive t0 is the plain
+  geometric mean;
 * a group's posterior mean is B_j·m + (1 − B_j)·y_j/t_j with B_j =
   beta/(beta + t_j) (MODEL.md §5), so a uniform prior on the shrinkage of a
   typical group says nothing about how much to pool (the "uniform
@@ -91,7 +100,9 @@ class GammaPoissonSpec(ModelSpec):
     prior : None, 'default', dict or callable
         Hyperprior. The default is flat on the log population mean
         log(alpha/beta) with beta/(beta + t0) ~ Uniform(0, 1), t0 the
-        geometric mean exposure (see the module docstring for why, and for
+        geometric mean exposure of the groups that carry information (a
+        count-0 group weighted by its chance of an event at the pooled rate;
+        see the module docstring for why, and for
         when it gives a proper posterior: at least one positive count). A
         dict of independent proper priors, frozen scipy.stats continuous
         distributions, keyed either ``{"mean", "shape"}`` (mean = alpha/beta,

@@ -13,4 +13,6 @@ INFO = FamilyInfo(
     raw="estimate",
     theta="effect",
     size="1 / std_error²",
+    design_range=(1e-100, 1e100),  # as the data checks (families.normalnormal.data)
+    observed_max=1e100,
 )

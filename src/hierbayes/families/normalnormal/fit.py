@@ -32,6 +32,7 @@ from hierbayes.families.normalnormal.math import (
 )
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid1d import Grid1D
+from hierbayes.integrate.moments import grid_mean_sd
 from hierbayes.result import (
     DROP_MASS,
     Fit,
@@ -279,7 +280,9 @@ class NormalNormalResult(Fit):
         not exist is reported as inf (with sd NaN), a variance that does not
         exist as sd = inf, and a moment whose existence is not established
         (some user priors) as NaN — never as a number that depends on where a
-        grid was cut. Which moments exist is worked out in
+        grid was cut. Under a callable prior a moment is computed from the
+        2-D grid where the grid holds all of it, else NaN with a warning
+        (:func:`hierbayes.integrate.moments.grid_mean_sd`). Which moments exist is worked out in
         :mod:`hierbayes.families.normalnormal.priors` (e.g. p(mu, tau) ∝ 1 with J = 3 groups:
         E[tau] and E[mu] do not exist). Under complete pooling the one row is
         ``theta``, the common effect; empirical Bayes reports its point
@@ -341,9 +344,16 @@ def _exact_hyper_table(
         )
         mu_q = mu_quantiles_2d(grid, prior.mu_map, probs)
     w, z, zq = zgrid.weight, zgrid.x, zgrid.quantile(probs)
+    mu_row = _moment_row(m, w, mu_mean, mu_var, extra_var=v)
+    tau_row = _moment_row(tmap.value(z), w, tau_mean, tau_var)
+    if prior.is_callable and fit.points.grid is not None:  # existence unknown: on the grid
+        grid, tol = fit.points.grid, fit.model.tol
+        gw = np.asarray(fit.points.weight, dtype=float).reshape(grid.weight.shape)
+        mu_row = list(grid_mean_sd(prior.mu_map.value(grid.u), gw, tol, "mu", 5))
+        tau_row = list(grid_mean_sd(tmap.value(grid.v), gw, tol, "tau", 5))
     rows = {
-        "mu": _moment_row(m, w, mu_mean, mu_var, extra_var=v) + list(mu_q),
-        "tau": _moment_row(tmap.value(z), w, tau_mean, tau_var) + list(tmap.value(zq)),
+        "mu": mu_row + list(mu_q),
+        "tau": tau_row + list(tmap.value(zq)),
         "log_tau": _moment_row(tmap.log_value(z), w, True, True) + list(tmap.log_value(zq)),
     }
     data = [rows[name] for name in HYPER_NAMES]
