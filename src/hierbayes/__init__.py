@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
         compare_methods,
         compare_pooling,
     )
+    from hierbayes.meta.analysis import MetaAnalysis, meta_analysis
     from hierbayes.output import plots
     from hierbayes.result import Fit, HyperPoints
 
@@ -53,12 +54,14 @@ __all__ = [
     "HierBayesWarning",
     "HyperPoints",
     "ImproperPosteriorError",
+    "MetaAnalysis",
     "NormalNormal",
     "NormalNormalFit",
     "PriorError",
     "compare_methods",
     "compare_pooling",
     "datasets",
+    "meta_analysis",
     "plots",
 ]
 
@@ -72,6 +75,8 @@ _LAZY = {
     "Fit": "hierbayes.result",
     "HyperPoints": "hierbayes.result",
     "datasets": "hierbayes.datasets",
+    "MetaAnalysis": "hierbayes.meta.analysis",
+    "meta_analysis": "hierbayes.meta.analysis",
     "plots": "hierbayes.output.plots",
 }
 
