@@ -27,6 +27,7 @@ from hierbayes.errors import (
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     from hierbayes import datasets
+    from hierbayes.meta.analysis import MetaAnalysis, meta_analysis
     from hierbayes.models import (
         BetaBinomial,
         BetaBinomialFit,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # the names below, for type checkers and editors
         compare_methods,
         compare_pooling,
     )
-    from hierbayes.meta.analysis import MetaAnalysis, meta_analysis
     from hierbayes.output import plots
     from hierbayes.result import Fit, HyperPoints
 
