@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
-from scipy.special import logsumexp
+from scipy.special import logsumexp, ndtr
 
 from hierbayes.errors import DataError, ImproperPosteriorError, PriorError
-from hierbayes.families.normalnormal.math import collapsed_loglik
+from hierbayes.families.normalnormal.math import collapsed_loglik, normal_mixture_quantiles
 from hierbayes.meta._validate import as_frame, check_positive, real_column
 from hierbayes.meta.classical import ClassicalMeta, classical_meta, typical_variance
 from hierbayes.meta.posterior import (
@@ -48,8 +48,9 @@ __all__ = ["MetaAnalysis", "meta_analysis", "parse_mu_prior"]
 
 SUMMARY_ROWS = ("mu", "tau", "I2", "H2", "theta_new")
 SUMMARY_COLUMNS = ("mean", "sd", "median", "lower", "upper", "hpd_lower", "hpd_upper")
-_TABLE = 2049  # points of each marginal's table
+_TABLE = 1025  # points of each marginal's table
 _SPAN = 12.0  # a Normal component's table reaches this many sds from its mean
+_TAIL = 1e-13  # mass a mixture's table may leave out at each end
 _KEEP = 1e-14  # grid weights below this (relative to the largest) are left out of tables
 
 
@@ -242,11 +243,13 @@ class MetaAnalysis:
         n = self._nodes
         keep = n["w"] > _KEEP * n["w"].max()
         m, s, w = n["m"][keep], sds[keep], n["w"][keep]
-        lo, hi = float(np.min(m - _SPAN * s)), float(np.max(m + _SPAN * s))
-        centre, scale = float(w @ m), float(s[np.argmax(w)])
-        u = np.linspace(np.arcsinh((lo - centre) / scale), np.arcsinh((hi - centre) / scale),
-                        _TABLE)
-        x = centre + scale * np.sinh(u)  # fine near the centre, coarse in far tails
+        # the table's ends: the innermost component ends beyond which the mass is < _TAIL
+        ends_hi, ends_lo = m + _SPAN * s, m - _SPAN * s
+        above = ndtr((m[None, :] - ends_hi[:, None]) / s[None, :]) @ w
+        below = ndtr((ends_lo[:, None] - m[None, :]) / s[None, :]) @ w
+        hi = float(np.min(ends_hi[above < _TAIL], initial=np.max(ends_hi)))
+        lo = float(np.max(ends_lo[below < _TAIL], initial=np.min(ends_lo)))
+        x = _table(lo, hi, float(w @ m), float(s[np.argmax(w)]))
         with np.errstate(divide="ignore"):
             logf = np.log(mixture_pdf(x, m, s, w))
         return Tabulated(x, logf)
@@ -262,8 +265,11 @@ class MetaAnalysis:
     @cached_property
     def _tables(self) -> dict[str, Tabulated]:
         n = self._nodes
-        keep = n["z"][n["w"] > _KEEP * n["w"].max()]
-        z = np.linspace(float(keep.min()), float(keep.max()), _TABLE)
+        big = n["w"] > _KEEP * n["w"].max()
+        keep, w = n["z"][big], n["w"][big] / n["w"][big].sum()
+        centre = float(w @ keep)
+        z = _table(float(keep.min()), float(keep.max()), centre,
+                   math.sqrt(float(w @ (keep - centre) ** 2)))
         return {
             "mu": self._mixture_table(np.sqrt(n["V"])),
             "theta_new": self._mixture_table(np.sqrt(n["V"] + n["tau"] ** 2)),
@@ -311,21 +317,29 @@ class MetaAnalysis:
         """
         n, tail = self._nodes, 0.5 * (1.0 - self.prob)
         w, tau, m, V = n["w"], n["tau"], n["m"], n["V"]
-        probs = np.array([0.5, tail, 1.0 - tail])
         exist = self._moments_exist()
+        # central quantiles: the library's exact mixture / sinc-CDF solvers (as fit.hyper)
+        hyper = self.fit.hyper
+        cols = [c for c in hyper.columns if c.startswith("q")]  # tail, median, 1 - tail
+        central = {name: hyper.loc[name, [cols[1], cols[0], cols[2]]].to_numpy(float)
+                   for name in ("mu", "tau")}
+        keep = w > _KEEP * w.max()
+        central["theta_new"] = normal_mixture_quantiles(
+            m[keep, None], np.sqrt(V + tau**2)[keep, None], w[keep] / w[keep].sum(),
+            np.array([0.5, tail, 1.0 - tail]))[0]
         rows = {}
         mean_mu = float(w @ m)
         for name, extra in (("mu", V), ("theta_new", V + tau**2)):
             table = self._tables[name]
             sd = math.sqrt(float(w @ (extra + (m - mean_mu) ** 2)))
-            rows[name] = (_honest(mean_mu, sd, *exist[name]) + list(table.ppf(probs))
+            rows[name] = (_honest(mean_mu, sd, *exist[name]) + list(central[name])
                           + list(shortest_interval(table.ppf, self.prob, bounded_below=False)))
         for name, transform in self._transforms().items():
             values = transform(tau)
             mean = float(w @ values)
             sd = math.sqrt(float(w @ (values - mean) ** 2))
             ppf = self._tau_ppf(transform)
-            rows[name] = (_honest(mean, sd, *exist[name]) + list(ppf(probs))
+            rows[name] = (_honest(mean, sd, *exist[name]) + list(transform(central["tau"]))
                           + list(shortest_interval(ppf, self.prob, bounded_below=True)))
         out = pd.DataFrame([rows[r] for r in SUMMARY_ROWS],
                            index=pd.Index(SUMMARY_ROWS, name="parameter"),
@@ -443,6 +457,14 @@ class MetaAnalysis:
         return (f"<MetaAnalysis: {len(self.labels)} studies, prior "
                 f"{self._prior.describe()}, prob={self.prob:g}, numerical error "
                 f"{self.fit.error:.1g}>")
+
+
+def _table(lo: float, hi: float, centre: float, scale: float) -> np.ndarray:
+    """Table points on [lo, hi]: fine (about scale/300 apart) near ``centre``, growing
+    geometrically into the tails, x = centre + scale·sinh(u) with u evenly spaced."""
+    u = np.linspace(np.arcsinh((lo - centre) / scale), np.arcsinh((hi - centre) / scale),
+                    _TABLE)
+    return centre + scale * np.sinh(u)
 
 
 def _honest(mean: float, sd: float, mean_ok: bool | None, var_ok: bool | None) -> list[float]:

@@ -73,7 +73,7 @@ class Tabulated:
         step = x[j + 1] - x[j]
         f0, f1, d0, d1 = cdf[j], cdf[j + 1], pdf[j] * step, pdf[j + 1] * step
         s = np.clip((p - f0) / np.maximum(f1 - f0, 1e-300), 0.0, 1.0)
-        for _ in range(6):  # Newton on the Hermite cubic in s ∈ [0, 1]
+        for _ in range(4):  # Newton on the Hermite cubic in s ∈ [0, 1]
             h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
             h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
             val = h00 * f0 + h10 * d0 + h01 * f1 + h11 * d1 - p
