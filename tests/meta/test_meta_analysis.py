@@ -340,3 +340,21 @@ def test_two_studies_with_a_proper_tau_prior_fit():
 def test_repeated_study_labels_refused():
     with pytest.raises(DataError, match="unique"):
         hb.meta_analysis(CRINS.assign(publication="x"), study="publication")
+
+
+def test_tiny_heterogeneity_gives_the_conjugate_common_effect():
+    # tau ~ HN(1e-9): the common-effect model, mu | y ~ N(m, V) with the N(0, 4²) prior,
+    # V = 1 / (Σ 1/v_j + 1/16), m = V Σ y_j/v_j; theta_new then has mu's distribution
+    y, v = CRINS["yi"].to_numpy(), CRINS["vi"].to_numpy()
+    ma = hb.meta_analysis(CRINS, prior={"mu": "norm:0,4", "tau": stats.halfnorm(scale=1e-9)})
+    var = 1 / (np.sum(1 / v) + 1 / 16)
+    mean = var * np.sum(y / v)
+    s = ma.summary
+    assert s.loc["mu", "mean"] == pytest.approx(mean, abs=1e-8)
+    assert s.loc["mu", "sd"] == pytest.approx(math.sqrt(var), abs=1e-8)
+    z = stats.norm.isf(0.025)
+    assert s.loc["mu", "upper"] == pytest.approx(mean + z * math.sqrt(var), abs=1e-7)
+    assert s.loc["mu", "hpd_lower"] == pytest.approx(mean - z * math.sqrt(var), abs=1e-6)
+    assert s.loc["theta_new", "sd"] == pytest.approx(math.sqrt(var), abs=1e-7)
+    np.testing.assert_allclose(ma.studies["weight"], (1 / v) * var, atol=1e-9)
+    assert ma.prior_weight == pytest.approx(var / 16, abs=1e-9)
