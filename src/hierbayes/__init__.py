@@ -26,7 +26,7 @@ from hierbayes.errors import (
 )
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
-    from hierbayes import datasets
+    from hierbayes import datasets, meta
     from hierbayes.meta.analysis import MetaAnalysis, meta_analysis
     from hierbayes.models import (
         BetaBinomial,
@@ -61,6 +61,7 @@ __all__ = [
     "compare_methods",
     "compare_pooling",
     "datasets",
+    "meta",
     "meta_analysis",
     "plots",
 ]
@@ -75,6 +76,7 @@ _LAZY = {
     "Fit": "hierbayes.result",
     "HyperPoints": "hierbayes.result",
     "datasets": "hierbayes.datasets",
+    "meta": "hierbayes.meta",
     "MetaAnalysis": "hierbayes.meta.analysis",
     "meta_analysis": "hierbayes.meta.analysis",
     "plots": "hierbayes.output.plots",

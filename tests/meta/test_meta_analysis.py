@@ -321,6 +321,8 @@ def test_flat_prior_bayes_factors_refused_and_moments_honest():
         (CRINS, {"prior": {"mu": stats.t(3)}}, PriorError, "Normal prior on mu"),
         (CRINS, {"prior": {"tau": "halfnorm:-1"}}, PriorError, "positive"),
         (CRINS, {"prior": {"mu": "norm:0"}}, PriorError, "norm:mean,sd"),
+        (CRINS, {"prior": {"tau": hb.meta.JeffreysTauPrior(np.sqrt(CRINS["vi"]))}}, PriorError,
+         "improper JeffreysTauPrior"),
         (CRINS, {"study": "yi", "estimate": "vi", "sampling_variance": "vi"}, None, None),
     ],
 )

@@ -91,6 +91,12 @@ def _resolve_prior(prior: Any) -> dict[str, Any] | None:
             continue  # flat on mu / uniform on tau
         if isinstance(value, str):
             value = parse_tau_prior(value) if key == "tau" else parse_mu_prior(value)
+        if getattr(value, "proper", True) is False:  # e.g. meta.JeffreysTauPrior
+            raise PriorError(
+                f"The front door takes proper priors on tau (or None, uniform); got the "
+                f"improper {type(value).__name__}, which it does not integrate yet. Use a "
+                "proper prior such as 'halfnorm:0.5' or meta.uniform_shrinkage_prior(se)."
+            )
         out[key] = value
     mu = out.get("mu")
     if mu is not None and getattr(getattr(mu, "dist", None), "name", None) != "norm":
