@@ -51,7 +51,7 @@ SUMMARY_COLUMNS = ("mean", "sd", "median", "lower", "upper", "hpd_lower", "hpd_u
 _TABLE = 1025  # points of each marginal's table
 _SPAN = 12.0  # a Normal component's table reaches this many sds from its mean
 _TAIL = 1e-13  # mass a mixture's table may leave out at each end
-_KEEP = 1e-14  # grid weights below this (relative to the largest) are left out of tables
+_DROP = 1e-13  # the lightest grid nodes, together this much mass, are left out of tables
 
 
 def parse_mu_prior(spec: str) -> Any:
@@ -247,7 +247,7 @@ class MetaAnalysis:
 
     def _mixture_table(self, sds: np.ndarray) -> Tabulated:
         n = self._nodes
-        keep = n["w"] > _KEEP * n["w"].max()
+        keep = _heavy(n["w"])
         m, s, w = n["m"][keep], sds[keep], n["w"][keep]
         # the table's ends: the innermost component ends beyond which the mass is < _TAIL
         ends_hi, ends_lo = m + _SPAN * s, m - _SPAN * s
@@ -271,7 +271,7 @@ class MetaAnalysis:
     @cached_property
     def _tables(self) -> dict[str, Tabulated]:
         n = self._nodes
-        big = n["w"] > _KEEP * n["w"].max()
+        big = _heavy(n["w"])
         keep, w = n["z"][big], n["w"][big] / n["w"][big].sum()
         centre = float(w @ keep)
         z = _table(float(keep.min()), float(keep.max()), centre,
@@ -329,7 +329,7 @@ class MetaAnalysis:
         cols = [c for c in hyper.columns if c.startswith("q")]  # tail, median, 1 - tail
         central = {name: hyper.loc[name, [cols[1], cols[0], cols[2]]].to_numpy(float)
                    for name in ("mu", "tau")}
-        keep = w > _KEEP * w.max()
+        keep = _heavy(w)
         central["theta_new"] = normal_mixture_quantiles(
             m[keep, None], np.sqrt(V + tau**2)[keep, None], w[keep] / w[keep].sum(),
             np.array([0.5, tail, 1.0 - tail]))[0]
@@ -463,6 +463,14 @@ class MetaAnalysis:
         return (f"<MetaAnalysis: {len(self.labels)} studies, prior "
                 f"{self._prior.describe()}, prob={self.prob:g}, numerical error "
                 f"{self.fit.error:.1g}>")
+
+
+def _heavy(w: np.ndarray) -> np.ndarray:
+    """Mask of the grid nodes kept: all but the lightest ones that hold < _DROP together."""
+    order = np.argsort(w)
+    keep = np.ones(w.size, dtype=bool)
+    keep[order[np.cumsum(w[order]) < _DROP]] = False
+    return keep
 
 
 def _table(lo: float, hi: float, centre: float, scale: float) -> np.ndarray:
