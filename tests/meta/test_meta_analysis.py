@@ -360,3 +360,17 @@ def test_tiny_heterogeneity_gives_the_conjugate_common_effect():
     assert s.loc["theta_new", "sd"] == pytest.approx(math.sqrt(var), abs=1e-7)
     np.testing.assert_allclose(ma.studies["weight"], (1 / v) * var, atol=1e-9)
     assert ma.prior_weight == pytest.approx(var / 16, abs=1e-9)
+
+
+@pytest.mark.parametrize("prob", [0.8, 0.9, 0.99])
+def test_interval_mass_follows_prob_and_the_tail_function(prob):
+    ma = hb.meta_analysis(CRINS, prior={"mu": "norm:0,4", "tau": "halfnorm:0.5"}, prob=prob)
+    s, tail = ma.summary, (1 - prob) / 2
+    lo, hi = s.loc["mu", ["lower", "upper"]]
+    assert ma.prob_mu_greater(lo) == pytest.approx(1 - tail, abs=1e-10)
+    assert ma.prob_mu_greater(hi) == pytest.approx(tail, abs=1e-10)
+    h_lo, h_hi = s.loc["mu", ["hpd_lower", "hpd_upper"]]
+    assert ma.prob_mu_greater(h_lo) - ma.prob_mu_greater(h_hi) == pytest.approx(prob, abs=1e-8)
+    assert h_hi - h_lo <= hi - lo
+    st = ma.studies
+    assert ((st["lower"] < st["mean"]) & (st["mean"] < st["upper"])).all()
