@@ -374,3 +374,14 @@ def test_interval_mass_follows_prob_and_the_tail_function(prob):
     assert h_hi - h_lo <= hi - lo
     st = ma.studies
     assert ((st["lower"] < st["mean"]) & (st["mean"] < st["upper"])).all()
+
+
+def test_tau_density_is_normalised_and_matches_the_oracle(crins, oracle):
+    total = integrate.quad(lambda t: float(crins.tau_pdf(t)[0]), 0, 8, points=[0.3, 1.0],
+                           epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+    assert total == pytest.approx(1.0, abs=1e-9)
+    for tau in (0.05, 0.34, 1.2):
+        inner = integrate.quad(lambda m, t=tau: math.exp(oracle.log_joint(m, t)), -25, 22,
+                               points=[-1.6], epsabs=1e-15, epsrel=1e-13)[0]
+        assert crins.tau_pdf(tau)[0] == pytest.approx(inner / oracle.z, rel=1e-8)
+    assert crins.tau_pdf(-1.0)[0] == 0.0
