@@ -45,8 +45,11 @@ _POINTS = 257
 class Tabulated:
     """A continuous distribution from its exact log density on an increasing table.
 
-    The density is normalised by its cubic-spline integral over the table (the
-    table must hold all but a negligible mass); the CDF at the table points is
+    The density is normalised by its cubic-spline integral over the table. The
+    density must be smooth on the table and negligible at both of its ends (a
+    density that starts non-smoothly at an edge, like x^1.5, costs digits in
+    the first cells); the meta-analysis tables are in coordinates where this
+    holds (mu, theta_new, and log tau). The CDF at the table points is
     that spline's antiderivative, and between them the cubic Hermite
     interpolant with the exact density as slope (error of order step⁴ times
     the third derivative of the density).
