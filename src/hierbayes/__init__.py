@@ -26,7 +26,8 @@ from hierbayes.errors import (
 )
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
-    from hierbayes import datasets
+    from hierbayes import datasets, meta
+    from hierbayes.meta.analysis import MetaAnalysis, meta_analysis
     from hierbayes.models import (
         BetaBinomial,
         BetaBinomialFit,
@@ -53,12 +54,15 @@ __all__ = [
     "HierBayesWarning",
     "HyperPoints",
     "ImproperPosteriorError",
+    "MetaAnalysis",
     "NormalNormal",
     "NormalNormalFit",
     "PriorError",
     "compare_methods",
     "compare_pooling",
     "datasets",
+    "meta",
+    "meta_analysis",
     "plots",
 ]
 
@@ -72,6 +76,9 @@ _LAZY = {
     "Fit": "hierbayes.result",
     "HyperPoints": "hierbayes.result",
     "datasets": "hierbayes.datasets",
+    "meta": "hierbayes.meta",
+    "MetaAnalysis": "hierbayes.meta.analysis",
+    "meta_analysis": "hierbayes.meta.analysis",
     "plots": "hierbayes.output.plots",
 }
 

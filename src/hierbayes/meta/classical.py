@@ -207,6 +207,16 @@ def _restricted_loglik(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
     return -0.5 * (np.sum(np.log(v + tau2)) + np.log(sw) + np.dot(w, (y - mu) ** 2))
 
 
+def _restricted_loglik_grid(tau2: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """:func:`_restricted_loglik` at every value of ``tau2`` at once (one row per value)."""
+    var = v[None, :] + tau2[:, None]
+    w = 1.0 / var
+    sw = w.sum(axis=1)
+    mu = (w @ y) / sw
+    return -0.5 * (np.log(var).sum(axis=1) + np.log(sw)
+                   + (w * (y[None, :] - mu[:, None]) ** 2).sum(axis=1))
+
+
 def _reml_score(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
     """Derivative of the restricted log-likelihood in ``tau2``."""
     w = 1.0 / (v + tau2)
@@ -220,7 +230,7 @@ def _reml_tau2(y: np.ndarray, v: np.ndarray) -> float:
     upper = 10.0 * (np.var(y, ddof=1) + v.max())
     for _ in range(60):
         taus = np.linspace(0.0, np.sqrt(upper), 257)
-        ll = np.array([_restricted_loglik(t * t, y, v) for t in taus])
+        ll = _restricted_loglik_grid(taus * taus, y, v)
         i = int(np.argmax(ll))
         if i < taus.size - 1:
             break

@@ -30,6 +30,7 @@ from hierbayes.output.files import (
     use_dask,
     write_dask,
 )
+from hierbayes.output.meta_cli import meta
 from hierbayes.output.options import (
     DRAWS,
     FAMILIES,
@@ -72,6 +73,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       hierbayes rank --dataset rats --above 0.2 --fdr 0.1
       hierbayes predict --dataset rats --design 14
       hierbayes report --dataset rats -o report.html
+      hierbayes meta studies.csv --estimate yi --sampling-variance vi --prior tau=halfnorm:0.5
       hierbayes datasets
 
     Run 'hierbayes COMMAND --help' for a command's options and examples.
@@ -481,6 +483,9 @@ def list_datasets(fmt, output) -> None:
                 (False,) * 4)
     emit_text("datasets", grid, fmt, output=output, title="Bundled data sets",
               metadata={"command": "datasets"})
+
+
+cli.add_command(meta)
 
 
 def _error(message: str, hint: str) -> None:

@@ -14,7 +14,10 @@ from the fit's own tables, so what is drawn is what ``fit.groups``,
 * :func:`plot_hyperposterior` — contours of the joint hyperparameter posterior
   (BDA3 Figure 5.3 for Beta–Binomial), the marginal of tau for Normal–Normal;
 * :func:`plot_ppc` — replicated test statistics against the observed one;
-* :func:`plot_ranks` — league-table rank intervals.
+* :func:`plot_ranks` — league-table rank intervals;
+* for a meta-analysis (:func:`hierbayes.meta_analysis`), from
+  :mod:`hierbayes.output.meta_plots`: :func:`plot_forest`,
+  :func:`plot_tau_posterior`, :func:`plot_funnel`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.families.registry import info_of
+from hierbayes.output.meta_plots import plot_forest, plot_funnel, plot_tau_posterior
 from hierbayes.output.plot_data import (
     POOLINGS,
     as_pooling_table,
@@ -37,11 +41,14 @@ from hierbayes.output.plot_data import (
 
 __all__ = [
     "plot_caterpillar",
+    "plot_forest",
+    "plot_funnel",
     "plot_hyperposterior",
     "plot_pooling",
     "plot_ppc",
     "plot_ranks",
     "plot_shrinkage",
+    "plot_tau_posterior",
 ]
 
 # BDA3 Figure 5.3: contour lines at 0.05, 0.15, ..., 0.95 times the density at the mode
