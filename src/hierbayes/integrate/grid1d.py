@@ -30,7 +30,7 @@ from scipy import optimize
 from scipy.special import sici
 
 from hierbayes.errors import AccuracyWarning, ImproperPosteriorError
-from hierbayes.mixtures.solve import solve_increasing
+from hierbayes.mixtures.solve import invert_hermite, solve_increasing
 
 __all__ = ["Grid1D", "integrate_1d"]
 
@@ -132,17 +132,7 @@ class Grid1D:
         si, _ = sici(np.pi * arg)
         cdf = np.maximum.accumulate(np.clip((0.5 + si / np.pi) @ self.weight, 0.0, 1.0))
         dens = np.maximum((np.sinc(arg) @ self.weight) / self.h, 0.0)
-        j = np.clip(np.searchsorted(cdf, p) - 1, 0, tt.size - 2)
-        f0, f1, d0, d1 = cdf[j], cdf[j + 1], dens[j] * step, dens[j + 1] * step
-        s = np.clip((p - f0) / np.maximum(f1 - f0, 1e-300), 0.0, 1.0)
-        for _ in range(8):  # Newton on the Hermite cubic in s ∈ [0, 1]
-            h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
-            h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
-            val = h00 * f0 + h10 * d0 + h01 * f1 + h11 * d1 - p
-            der = ((6 * s**2 - 6 * s) * (f0 - f1) + (3 * s**2 - 4 * s + 1) * d0
-                   + (3 * s**2 - 2 * s) * d1)
-            s = np.clip(s - val / np.where(der > 0, der, np.inf), 0.0, 1.0)
-        return self.to_x(tt[j] + s * step)
+        return self.to_x(invert_hermite(tt, cdf, dens, p, iterations=8))
 
     def compressed(self, mass: float) -> tuple[np.ndarray, np.ndarray]:
         """The nodes carrying all but ``mass`` of the weight, renormalised."""

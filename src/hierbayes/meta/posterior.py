@@ -30,6 +30,8 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.special import ndtr
 
+from hierbayes.mixtures.solve import invert_hermite
+
 __all__ = [
     "Tabulated",
     "mixture_pdf",
@@ -71,19 +73,7 @@ class Tabulated:
     def ppf(self, p: np.ndarray) -> np.ndarray:
         """Quantiles (vectorised); ``p`` beyond the table's mass gives its end points."""
         p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-        x, cdf, pdf = self.x, self.cdf, self.pdf
-        j = np.clip(np.searchsorted(cdf, p) - 1, 0, x.size - 2)
-        step = x[j + 1] - x[j]
-        f0, f1, d0, d1 = cdf[j], cdf[j + 1], pdf[j] * step, pdf[j + 1] * step
-        s = np.clip((p - f0) / np.maximum(f1 - f0, 1e-300), 0.0, 1.0)
-        for _ in range(4):  # Newton on the Hermite cubic in s ∈ [0, 1]
-            h00, h10 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s
-            h01, h11 = -2 * s**3 + 3 * s**2, s**3 - s**2
-            val = h00 * f0 + h10 * d0 + h01 * f1 + h11 * d1 - p
-            der = ((6 * s**2 - 6 * s) * (f0 - f1) + (3 * s**2 - 4 * s + 1) * d0
-                   + (3 * s**2 - 2 * s) * d1)
-            s = np.clip(s - val / np.where(der > 0, der, np.inf), 0.0, 1.0)
-        return x[j] + s * step
+        return invert_hermite(self.x, self.cdf, self.pdf, p, iterations=4)
 
 
 def mixture_pdf(x: np.ndarray, means: np.ndarray, sds: np.ndarray, w: np.ndarray) -> np.ndarray:
