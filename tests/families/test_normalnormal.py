@@ -304,7 +304,7 @@ def test_eight_schools_table_shape():
     assert list(g.columns) == ["estimate", "std_error", "raw", "mean", "sd", *QCOLS, "shrinkage"]
     assert g.index.name == "group" and list(g.index) == list("ABCDEFGH")
     assert (g["raw"] == g["estimate"]).all()
-    assert list(fit.hyper.index) == ["mu", "tau", "log_tau"]
+    assert list(fit.hyper.index) == ["mu", "tau", "log_tau", "theta_new", "I2"]
     assert 0 <= fit.error < 1e-9
     assert "numerical error" in repr(fit)
     s = fit.summary(prob=0.9)
@@ -555,3 +555,27 @@ def test_cli_fits_normal_data(tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["compare", "--dataset", "beta_blockers"]) == 0
+
+
+def test_hyper_rows_theta_new_and_i2():
+    """Issue 14: fit.hyper has theta_new (the prediction for a new group) and I2 beside mu
+    and tau. The 1-D fit (mu integrated out) and the 2-D grid (the same prior as a
+    callable) are two algorithms and must agree; theta_new's moments are predict_new's;
+    I² = tau²/(tau² + s²) with Higgins & Thompson's s², so its quantiles are tau's."""
+    nm, hc = stats.norm(0, 5), HC5
+    data = {"estimate": Y8, "std_error": S8}
+    one = NormalNormal(prior={"mu": nm, "tau": hc}).fit(data)
+    two = NormalNormal(prior=lambda mu, tau: nm.logpdf(mu) + hc.logpdf(tau)).fit(data)
+    h1, h2 = one.hyper, two.hyper
+    assert list(h1.index) == ["mu", "tau", "log_tau", "theta_new", "I2"]
+    np.testing.assert_allclose(h2.loc["theta_new", QCOLS], h1.loc["theta_new", QCOLS],
+                               rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(h2.loc["I2"], h1.loc["I2"], rtol=1e-7, atol=1e-9)
+    new = one.predict_new(std_error=10.0).loc["theta"]
+    assert h1.loc["theta_new", "mean"] == pytest.approx(new["mean"], rel=1e-12)
+    assert h1.loc["theta_new", "sd"] == pytest.approx(new["sd"], rel=1e-12)
+    assert h1.loc["theta_new", "q2.5"] == pytest.approx(new["lower"], abs=1e-7)
+    w = 1.0 / np.asarray(S8) ** 2
+    s2 = (w.size - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
+    tau_q = h1.loc["tau", QCOLS].to_numpy()
+    np.testing.assert_allclose(h1.loc["I2", QCOLS], tau_q**2 / (tau_q**2 + s2), rtol=1e-12)

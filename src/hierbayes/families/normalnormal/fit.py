@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["NormalNormalResult"]
 
 HYPER_NAMES = ("mu", "tau", "log_tau")
+META_NAMES = ("theta_new", "I2")  # exact partial pooling only
 
 
 @dataclass(frozen=True, repr=False)
@@ -274,7 +275,9 @@ class NormalNormalResult(Fit):
 
     @cached_property
     def hyper(self) -> pd.DataFrame:
-        """Hyperparameter table: rows mu, tau, log_tau.
+        """Hyperparameter table: rows mu, tau, log_tau, and for exact partial pooling
+        theta_new (a new group's theta: its interval is the prediction interval) and
+        I2 (tau²/(tau² + s²), Higgins & Thompson's typical within-group variance s²).
 
         Columns mean, sd and the quantiles of ``model.probs``. A mean that does
         not exist is reported as inf (with sd NaN), a variance that does not
@@ -299,9 +302,11 @@ class NormalNormalResult(Fit):
             return pd.DataFrame([[m, sd, *q]], index=pd.Index(["theta"], name="parameter"),
                                 columns=cols)
         if self.tau_grid is None and self.points.grid is None:  # empirical Bayes
-            tau = float(p["tau"][0])
-            est = [float(p["mu_mean"][0]), tau, math.log(tau) if tau > 0 else -math.inf]
-            return point_table(HYPER_NAMES, est, cols)
+            tau, mu = float(p["tau"][0]), float(p["mu_mean"][0])
+            i2 = tau**2 / (tau**2 + typical_variance(self.data.std_error))
+            # theta_new: the plug-in predictive's mean (mu), as every row: the point estimate
+            est = [mu, tau, math.log(tau) if tau > 0 else -math.inf, mu, i2]
+            return point_table([*HYPER_NAMES, *META_NAMES], est, cols)
         return _exact_hyper_table(self, probs, cols)
 
 
@@ -355,6 +360,55 @@ def _exact_hyper_table(
         "mu": mu_row + list(mu_q),
         "tau": tau_row + list(tmap.value(zq)),
         "log_tau": _moment_row(tmap.log_value(z), w, True, True) + list(tmap.log_value(zq)),
+        **_meta_rows(fit, probs, tmap.value(z), w, tmap.value(zq), m, v),
     }
-    data = [rows[name] for name in HYPER_NAMES]
-    return pd.DataFrame(data, index=pd.Index(HYPER_NAMES, name="parameter"), columns=cols)
+    names = [*HYPER_NAMES, *META_NAMES]
+    data = [rows[name] for name in names]
+    return pd.DataFrame(data, index=pd.Index(names, name="parameter"), columns=cols)
+
+
+def typical_variance(std_error: np.ndarray) -> float:
+    """Higgins & Thompson's (2002) typical within-group variance
+    s² = (k − 1) Σw / ((Σw)² − Σw²), w = 1/s_j² (the s_j² of equal groups).
+
+    >>> typical_variance(np.array([2.0, 2.0, 2.0]))
+    4.0
+    """
+    w = 1.0 / np.asarray(std_error, dtype=float) ** 2
+    k = w.size
+    if k < 2:
+        return float(1.0 / w[0])
+    return float((k - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum()))
+
+
+def _meta_rows(fit: NormalNormalResult, probs: np.ndarray, tau: np.ndarray, w: np.ndarray,
+               tau_q: np.ndarray, m: np.ndarray, v: np.ndarray) -> dict[str, list[float]]:
+    """The rows a meta-analyst reads beside mu and tau (issue 14).
+
+    ``theta_new``: a new group's theta, the mixture over the hyperparameter
+    points of Normal(mu, tau²) with mu's conditional variance (its interval is
+    the prediction interval); moments as :meth:`predict_new` establishes them,
+    from mu | tau, y ~ Normal(m, v) on the tau points (``w``).
+    ``I2``: tau²/(tau² + s²) with Higgins & Thompson's typical within-group
+    variance s² (:func:`typical_variance`); monotone in tau, so its quantiles
+    are tau's transformed.
+    """
+    if fit.tau_grid is not None:
+        tau2c, mc, vc, wc = fit._components(compress=True)
+        new_q = normal_mixture_quantiles(mc[:, None], np.sqrt(vc + tau2c)[:, None], wc,
+                                         probs)[0]
+    else:  # the 2-D grid: a group with no information (s² = 1e200: theta ~ Normal(mu, tau²)),
+        # whose rows of small tau the group-quantile solver splits as for any group
+        prior = fit.model._prior
+        new_q = theta_quantiles_2d(fit.points.grid, fit.points.logpost, prior.mu_map,
+                                   prior.tau_map, np.zeros(1), np.array([1e200]), probs)[0]
+    mean_ok, var_ok = fit._new_moments_exist()
+    new_row = _moment_row(m, w, mean_ok, var_ok, extra_var=v + np.asarray(tau) ** 2)
+    s2 = typical_variance(fit.data.std_error)
+
+    def i2(t: np.ndarray) -> np.ndarray:
+        t2 = np.asarray(t, dtype=float) ** 2
+        return t2 / (t2 + s2)
+
+    return {"theta_new": new_row + list(new_q),
+            "I2": _moment_row(i2(tau), w, True, True) + list(i2(tau_q))}
