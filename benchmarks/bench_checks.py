@@ -16,22 +16,12 @@ run, and its largest difference from the baseline's answer.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 from scipy import stats
+from timing import median_time
 
 import hierbayes as hb
-
-
-def median_time(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def logo_by_refits(rats) -> np.ndarray:

@@ -14,26 +14,17 @@ tests/meta/test_meta_analysis.py).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
+from timing import median_time
 
 import hierbayes as hb
 
 PRIOR = {"mu": "norm:0,4", "tau": "halfnorm:0.5"}
 
-
-def median_time(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def simulate(k: int = 30, seed: int = 14) -> pd.DataFrame:

@@ -12,22 +12,11 @@ the same model is timed too.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 from scipy.special import betaln, expit, logsumexp
+from timing import median_time
 
 import hierbayes as hb
-
-
-def median_time(fn, repeat: int = 7) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def naive(y: np.ndarray, n: np.ndarray, size: int = 200) -> np.ndarray:
