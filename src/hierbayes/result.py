@@ -264,6 +264,11 @@ class Fit:
         grid = self.points.grid
         return None if grid is None else tuple(grid.weight.shape)
 
+    def _new_theta_quantiles(self, probs: np.ndarray) -> np.ndarray | None:
+        """Quantiles of a new group's theta (no data) where the plain point mixture
+        is not accurate enough, or None (then the mixture over the points is used)."""
+        return None
+
     def point_hyper(self) -> dict[str, np.ndarray]:
         """The natural hyperparameters of a one-point posterior (empirical Bayes)."""
         return {k: v[:1] for k, v in self.points.params.items()}

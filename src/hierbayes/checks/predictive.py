@@ -456,6 +456,10 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
         lambda x, upper: float(w @ conj.theta_tail(p, x, upper)),
         conj.support,
     )}
+    if observed is None:  # a family may invert the new group's theta more exactly
+        exact = fit._new_theta_quantiles(np.asarray(tails))
+        if exact is not None:
+            rows["theta"][2:] = [float(q) for q in exact]
     if design == 0.0 and conj.discrete:  # no trials (exposure): the new group shows 0
         rows["y"] = [0.0, 0.0, 0.0, 0.0]
     elif design is not None:

@@ -226,6 +226,16 @@ class NormalNormalResult(Fit):
             return float(self.tau_grid.error)
         return super().error
 
+    def _new_theta_quantiles(self, probs: np.ndarray) -> np.ndarray | None:
+        """On the 2-D grid the points of small tau are sharp in mu: the group-quantile
+        solver that splits those rows, for a group with no information (s² = 1e200)."""
+        grid, logpost = self.points.grid, self.points.logpost
+        if grid is None or logpost is None or self.model.pooling != "partial":
+            return None
+        prior = self.model._prior
+        return theta_quantiles_2d(grid, logpost, prior.mu_map, prior.tau_map, np.zeros(1),
+                                  np.array([1e200]), np.asarray(probs, dtype=float))[0]
+
     def quadrature_shape(self) -> tuple[int, ...] | None:
         if self.tau_grid is not None:  # mu integrated out: one dimension, tau
             return (self.tau_grid.weight.size,)
@@ -397,11 +407,8 @@ def _meta_rows(fit: NormalNormalResult, probs: np.ndarray, tau: np.ndarray, w: n
         tau2c, mc, vc, wc = fit._components(compress=True)
         new_q = normal_mixture_quantiles(mc[:, None], np.sqrt(vc + tau2c)[:, None], wc,
                                          probs)[0]
-    else:  # the 2-D grid: a group with no information (s² = 1e200: theta ~ Normal(mu, tau²)),
-        # whose rows of small tau the group-quantile solver splits as for any group
-        prior = fit.model._prior
-        new_q = theta_quantiles_2d(fit.points.grid, fit.points.logpost, prior.mu_map,
-                                   prior.tau_map, np.zeros(1), np.array([1e200]), probs)[0]
+    else:  # the 2-D grid: rows of small tau split (see _new_theta_quantiles)
+        new_q = fit._new_theta_quantiles(probs)
     mean_ok, var_ok = fit._new_moments_exist()
     new_row = _moment_row(m, w, mean_ok, var_ok, extra_var=v + np.asarray(tau) ** 2)
     s2 = typical_variance(fit.data.std_error)
