@@ -107,13 +107,18 @@ class NormalNormalResult(Fit):
                                                    np.ndarray]:
         """(tau², mu_mean, mu_var, weight) of the points, lightest dropped if asked."""
         p = self.points.params
+        keep, ww = self._kept(compress)
+        return p["tau"][keep] ** 2, p["mu_mean"][keep], p["mu_var"][keep], ww
+
+    def _kept(self, compress: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the points kept (all, or without the lightest DROP_MASS of the
+        mass) and their renormalised weights."""
         w = self.points.weight
         keep = np.arange(w.size)
         if compress and w.size > 1:
             order = np.argsort(w)
             keep = np.sort(order[np.cumsum(w[order]) > DROP_MASS])
-        ww = w[keep] / w[keep].sum()
-        return p["tau"][keep] ** 2, p["mu_mean"][keep], p["mu_var"][keep], ww
+        return keep, w[keep] / w[keep].sum()
 
     def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y, se, _, _ = self.data.unique_pairs()

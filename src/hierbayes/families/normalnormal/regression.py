@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from hierbayes.families.normalnormal.data import NormalSummaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import normal_mixture_quantiles
 from hierbayes.families.normalnormal.taugrid import integrate_tau
-from hierbayes.result import DROP_MASS, HyperPoints, quantile_label
+from hierbayes.result import HyperPoints, quantile_label
 
 __all__ = ["Design", "NormalRegressionResult", "design_matrix", "fit_regression",
            "regression_loglik"]
@@ -299,14 +300,6 @@ class NormalRegressionResult(NormalNormalResult):
         d = self.data
         return d.estimate.astype(float), d.std_error.astype(float), np.arange(len(d))
 
-    def _kept(self, compress: bool) -> tuple[np.ndarray, np.ndarray]:
-        w = self.points.weight
-        keep = np.arange(w.size)
-        if compress and w.size > 1:
-            order = np.argsort(w)
-            keep = np.sort(order[np.cumsum(w[order]) > DROP_MASS])
-        return keep, w[keep] / w[keep].sum()
-
     def _theta_components(self, compress: bool):
         keep, w = self._kept(compress)
         d = self.data
@@ -372,7 +365,7 @@ class NormalRegressionResult(NormalNormalResult):
     def derived_hyper(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {**h, "log_tau": np.log(h["tau"])} if "tau" in h else dict(h)
 
-    @property
+    @cached_property
     def hyper(self) -> pd.DataFrame:  # type: ignore[override]
         """Hyperparameter table: one row per coefficient, then tau and log_tau.
 
@@ -380,10 +373,6 @@ class NormalRegressionResult(NormalNormalResult):
         (mean, sd, quantiles). tau: its exact marginal; a moment that does not
         exist under the prior is reported as inf (mean) or inf (sd).
         """
-        return self._hyper_table
-
-    @property
-    def _hyper_table(self) -> pd.DataFrame:
         probs = np.asarray(self.model.probs, dtype=float)
         cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
         keep, w = self._kept(compress=True)
