@@ -75,6 +75,39 @@ DATASETS: dict[str, Dataset] = {
             "tau² 0.3132, mu -0.7145; on ablat: tau² 0.0764, intercept 0.2515, slope -0.0291.",
         ),
         Dataset(
+            "milk",
+            "normal-normal",
+            "milk.csv",
+            {"SmallArea": "group", "yi": "estimate", "SD": "std_error"},
+            "43 small areas: direct estimate of average milk expenditure, its standard "
+            "error SD (var = SD²), sample size ni, MajorArea (4 regions). A covariate data "
+            "set: covariates='~ C(MajorArea)' is the Fay–Herriot model of the sae package.",
+            "Arora & Lahiri (1997); as in R sae's milk (Molina & Marhuenda 2015).",
+        ),
+        Dataset(
+            "seeds",
+            "beta-binomial",
+            "seeds.csv",
+            {"plate": "group", "r": "successes", "n": "trials"},
+            "21 plates: seeds germinated (r) of n; x1 seed variety (0 = O. aegyptiaca 75, "
+            "1 = O. aegyptiaca 73), x2 root extract (0 = bean, 1 = cucumber). A covariate "
+            "data set: covariates='~ x1 * x2' is the BUGS 'Seeds' regression.",
+            "Crowder (1978), Appl. Statist. 27:34-37; BUGS Examples Vol. 1 'Seeds' (a "
+            "logit-normal model there: alpha0 -0.548, alpha1 0.060, alpha2 1.360, "
+            "alpha12 -0.834, sigma 0.354 — a plausibility check, not a target).",
+        ),
+        Dataset(
+            "lip_cancer",
+            "gamma-poisson",
+            "lip_cancer.csv",
+            {"district": "group", "observed": "counts", "expected": "exposure"},
+            "56 Scottish districts, male lip cancer 1975-80: observed and expected cases, "
+            "aff_pct (% in agriculture, fishing, forestry), coordinates, neighbours. A "
+            "covariate data set: covariates='~ aff_pct' as in Clayton & Kaldor (1987).",
+            "Clayton & Kaldor (1987), Biometrics 43:671-681; data of Kemp et al. (1985), as "
+            "in R SpatialEpi.",
+        ),
+        Dataset(
             "pumps",
             "gamma-poisson",
             "pumps.csv",

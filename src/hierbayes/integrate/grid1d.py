@@ -212,6 +212,7 @@ def integrate_1d(
     what: str = "posterior",
     tail: Callable[[np.ndarray], np.ndarray] | None = None,
     start: float | None = None,
+    centre: tuple[float, float] | None = None,
 ) -> Grid1D:
     """Integrate ``exp(logpdf(x))`` adaptively; return weighted nodes.
 
@@ -237,6 +238,8 @@ def integrate_1d(
         moments are not cut short where the density alone looks negligible.
     start : float, optional
         Where the mode probably is: the scan for it looks within ±40 first.
+    centre : (float, float), optional
+        The mode and scale, where the caller has found them (no scan).
 
     Returns
     -------
@@ -250,7 +253,7 @@ def integrate_1d(
     -0.5772156649
     """
     f = _Cached(logpdf)
-    x0, sx = _find_mode(f, bounds, start)
+    x0, sx = _find_mode(f, bounds, start) if centre is None else centre
     lo, hi = bounds
     limit = {
         "-": min(_MAX_EXTENT, _LAMBDA * math.asinh((x0 - lo) / (sx * _LAMBDA))),

@@ -15,6 +15,7 @@ from scipy import optimize
 from scipy.special import expit, log_expit, logit
 
 from hierbayes.data.binomial import PairCounts, binomial_counts
+from hierbayes.data.design import group_design
 from hierbayes.errors import (
     DataError,
     DegenerateDataWarning,
@@ -24,6 +25,7 @@ from hierbayes.errors import (
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means
 from hierbayes.families.priors import Prior, resolve_prior
+from hierbayes.families.regression import regression_prior
 from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
@@ -95,6 +97,9 @@ class BetaBinomialSpec(ModelSpec):
         object.__setattr__(self, "pooled_prior", _pair("pooled_prior", self.pooled_prior))
 
     def _resolve_prior(self) -> tuple[Prior, bool]:
+        regression = regression_prior(self.prior, "kappa")
+        if regression is not None:  # {'coef': ..., 'kappa': ...}: for covariates
+            return regression, regression.kind == "default"
         resolved = resolve_prior(
             self.prior,
             family="BetaBinomial",
@@ -114,6 +119,7 @@ class BetaBinomialSpec(ModelSpec):
         group: Any = "group",
         successes: Any = "successes",
         trials: Any = "trials",
+        covariates: Any = None,
     ) -> BetaBinomialResult:
         """Fit the model to grouped counts; return an immutable fit.
 
@@ -129,6 +135,15 @@ class BetaBinomialSpec(ModelSpec):
         group, successes, trials : str or array-like
             Column names (defaults are the canonical names) or arrays. Without
             a group column, each row is its own group.
+        covariates : str or list of str, optional
+            Group-level covariates: partial pooling toward a regression
+            logit mu_j = x_j'beta, theta_j ~ Beta(mu_j kappa, (1 − mu_j) kappa).
+            A formula (``'~ x1 * x2'``, categorical terms as ``C(x)``, via
+            formulaic) or a list of numeric columns (an intercept is added);
+            each row is one group. Priors: ``{'coef': scipy.stats.norm(0, 2.5)}``
+            (one for all, or a dict by name; norm, t or cauchy; default flat) and
+            ``'kappa'`` (default kappa^(−3/2)). See
+            :mod:`hierbayes.families.betabinomial.regression`.
 
         Returns
         -------
@@ -139,6 +154,15 @@ class BetaBinomialSpec(ModelSpec):
 
             return fit_dask(self, data, group=group, successes=successes, trials=trials)
         counts = binomial_counts(data, group=group, successes=successes, trials=trials)
+        if covariates is not None:
+            from hierbayes.families.betabinomial.regression import fit_bb_regression
+
+            design = group_design(data, counts.group, group, covariates)
+            return fit_bb_regression(self, counts, design, _start(counts.pairs))
+        if self._prior.names == ("kappa",) or (isinstance(self.prior, dict)
+                                                and "coef" in self.prior):
+            raise PriorError("A 'coef' or lone 'kappa' prior is for covariates; pass "
+                             "covariates=... or give {'mu', 'kappa'} priors.")
         return self._fitted(counts, counts.pairs)
 
     # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------

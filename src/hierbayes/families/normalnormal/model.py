@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy import optimize
 
-from hierbayes.errors import DataError, DegenerateDataWarning, PriorError
+from hierbayes.data.design import group_design
+from hierbayes.errors import DegenerateDataWarning, PriorError
 from hierbayes.families.normalnormal.data import NormalSummaries, normal_summaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import (
@@ -157,16 +157,9 @@ class NormalNormalSpec(ModelSpec):
 
     def _fit_covariates(self, data: Any, data_: NormalSummaries, group: Any,
                         covariates: Any) -> NormalNormalResult:
-        from hierbayes.families.normalnormal.regression import design_matrix, fit_regression
+        from hierbayes.families.normalnormal.regression import fit_regression
 
-        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
-        if len(frame) != len(data_):
-            raise DataError(
-                f"With covariates each row is one group: {len(frame)} rows make "
-                f"{len(data_)} groups (repeated labels in {group!r}). Combine the rows "
-                "of a group first, or drop the group column."
-            )
-        design = design_matrix(frame.reset_index(drop=True), covariates, len(data_))
+        design = group_design(data, data_.group, group, covariates)
         return fit_regression(self, data_, design, self._regression_class)
 
     # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------

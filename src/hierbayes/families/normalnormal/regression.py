@@ -25,78 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.errors import DataError, HierBayesError, ImproperPosteriorError, PriorError
+from hierbayes.data.design import Design
+from hierbayes.errors import HierBayesError, ImproperPosteriorError, PriorError
 from hierbayes.families.normalnormal.data import NormalSummaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import normal_mixture_quantiles
 from hierbayes.families.normalnormal.taugrid import integrate_tau
 from hierbayes.result import HyperPoints, quantile_label
 
-__all__ = ["Design", "NormalRegressionResult", "design_matrix", "fit_regression",
-           "regression_loglik"]
+__all__ = ["NormalRegressionResult", "fit_regression", "regression_loglik"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Design:
-    """The group-level design: one row per group, named columns."""
-
-    X: np.ndarray
-    names: tuple[str, ...]
-
-
-def design_matrix(frame: pd.DataFrame, covariates: Any, n_groups: int) -> Design:
-    """The design matrix from a formula (``'~ ablat + year'``, via formulaic) or a list
-    of numeric columns (an intercept is added), with clear errors.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"ablat": [44.0, 55.0, 42.0]})
-    >>> d = design_matrix(df, ["ablat"], 3)
-    >>> d.names, d.X[:, 1].tolist()
-    (('intercept', 'ablat'), [44.0, 55.0, 42.0])
-    """
-    if isinstance(covariates, str):
-        try:
-            from formulaic import model_matrix
-        except ImportError as exc:  # a dependency: should not happen
-            raise HierBayesError("formulas need the 'formulaic' package") from exc
-        formula = covariates if "~" in covariates else "~ " + covariates
-        try:
-            mm = model_matrix(formula, frame, na_action="raise")
-        except Exception as exc:
-            raise DataError(f"Cannot build the design from the formula {formula!r}: {exc}") \
-                from None
-        names = tuple("intercept" if c == "Intercept" else str(c) for c in mm.columns)
-        X = np.asarray(mm, dtype=float)
-    else:
-        cols = [covariates] if isinstance(covariates, str) else list(covariates)
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise DataError(f"Covariate column(s) {missing} not in the data; columns are "
-                            f"{list(frame.columns)}.")
-        values = []
-        for c in cols:
-            x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(x)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise DataError(f"Covariate column {c!r} must hold finite numbers; row {i} "
-                                f"has {frame[c].iloc[i]!r}. Use a formula for categories.")
-            values.append(x)
-        X = np.column_stack([np.ones(len(frame)), *values])
-        names = ("intercept", *map(str, cols))
-    if X.shape[0] != n_groups:
-        raise DataError(f"The design has {X.shape[0]} rows for {n_groups} groups.")
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
-        raise DataError(
-            f"The covariates are collinear (design rank {rank} < {X.shape[1]} columns "
-            f"{list(names)}): some coefficient is not identified. Drop a column."
-        )
-    return Design(X, names)
 
 
 def regression_loglik(

@@ -1,0 +1,562 @@
+"""Hierarchical regression for the (alpha, beta) conjugate families (issue 13).
+
+A family whose theta_j has a conjugate population distribution with two
+parameters (Beta–Binomial: Beta(mu_j kappa, (1 − mu_j) kappa); Gamma–Poisson:
+Gamma(alpha, rate alpha/mu_j)) becomes a regression when its population mean
+follows the covariates, link(mu_j) = x_j'beta, with one shared scale
+parameter (kappa, the shape alpha), v = its logarithm. The group parameters
+still integrate out in closed form; the posterior of (beta, v) lives in p + 1
+dimensions and is integrated by :func:`hierbayes.integrate.nested.integrate_nested`.
+Every theta_j is then an exact mixture over the points of its conjugate
+posteriors, as without covariates.
+
+A family supplies a :class:`RegressionFamily` (its conjugate pair, the
+population parameters at (eta, v), the derivatives of the collapsed
+log-likelihood in eta, and its scale prior); this module knows no family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from hierbayes.data.design import Design
+from hierbayes.errors import HierBayesError, ImproperPosteriorError, PriorError
+from hierbayes.families.priors import Prior
+from hierbayes.integrate.nested import integrate_nested
+from hierbayes.mixtures.mixture import mixture_quantiles
+from hierbayes.result import DROP_MASS, HyperPoints, HyperView, quantile_label
+
+__all__ = ["CoefPrior", "RegressionFamily", "RegressionFitMixin", "coef_prior",
+           "fit_conjugate_regression", "regression_prior"]
+
+_CHUNK = 1 << 21  # elements of (points, patterns) temporaries
+
+
+@dataclass(frozen=True)
+class CoefPrior:
+    """Independent priors on the coefficients: flat, normal or Student-t per coefficient.
+
+    Attributes
+    ----------
+    kind : tuple of str
+        Per coefficient: 'flat', 'norm' or 't'.
+    loc, scale, df : numpy.ndarray
+        Location, scale and degrees of freedom (t only) per coefficient.
+    """
+
+    kind: tuple[str, ...]
+    loc: np.ndarray
+    scale: np.ndarray
+    df: np.ndarray
+
+    @property
+    def flat(self) -> bool:
+        """Whether every coefficient has the flat prior."""
+        return all(k == "flat" for k in self.kind)
+
+    @property
+    def proper(self) -> bool:
+        """Whether every coefficient has a proper prior."""
+        return all(k != "flat" for k in self.kind)
+
+    def terms(self, beta: np.ndarray, derivatives: bool):
+        """log density (N,), and its gradient (N, p) and Hessian diagonal (N, p)."""
+        z = (beta - self.loc[None, :]) / self.scale[None, :]
+        lp = np.zeros(beta.shape)
+        g = np.zeros(beta.shape)
+        h = np.zeros(beta.shape)
+        for k, kind in enumerate(self.kind):
+            s, zk = self.scale[k], z[:, k]
+            if kind == "norm":
+                lp[:, k] = -0.5 * zk * zk - math.log(s) - 0.5 * math.log(2 * math.pi)
+                g[:, k] = -zk / s
+                h[:, k] = -1.0 / s**2
+            elif kind == "t":
+                nu = self.df[k]
+                c = (math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2)
+                     - 0.5 * math.log(nu * math.pi) - math.log(s))
+                q = 1.0 + zk * zk / nu
+                lp[:, k] = c - 0.5 * (nu + 1) * np.log(q)
+                g[:, k] = -(nu + 1) * zk / (nu * q) / s
+                h[:, k] = -(nu + 1) * (nu - zk * zk) / (nu * nu * q * q) / s**2
+        if not derivatives:
+            return lp.sum(axis=1), None, None
+        return lp.sum(axis=1), g, h
+
+    def describe(self, names: Sequence[str]) -> str:
+        """One line: the prior of each coefficient."""
+        if self.flat:
+            return "coefficients flat"
+        parts = []
+        for n, kind, m, s, nu in zip(names, self.kind, self.loc, self.scale, self.df,
+                                     strict=True):
+            parts.append(f"{n} flat" if kind == "flat" else
+                         f"{n} ~ norm({m:g}, {s:g})" if kind == "norm" else
+                         f"{n} ~ t({nu:g}, {m:g}, {s:g})")
+        return "; ".join(parts)
+
+
+def regression_prior(prior: Any, scale: str) -> Prior | None:
+    """The scale parameter's prior when ``prior`` is a regression prior dict (keys
+    ``'coef'`` and/or ``scale``), else None (the family's plain prior forms).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> regression_prior({"coef": stats.norm(0, 1)}, "kappa").kind
+    'default'
+    >>> regression_prior({"kappa": stats.lognorm(1)}, "kappa").names
+    ('kappa',)
+    """
+    if not isinstance(prior, dict) or not prior or not set(prior) <= {"coef", scale}:
+        return None
+    if scale not in prior:
+        return Prior("default")
+    dist = prior[scale]
+    if not (isinstance(dist, stats.distributions.rv_frozen)
+            and isinstance(dist.dist, stats.rv_continuous)):
+        raise TypeError(f"The prior on {scale!r} must be a frozen scipy.stats continuous "
+                        f"distribution such as scipy.stats.lognorm(1, scale=10); got {dist!r}.")
+    lo, _ = (float(x) for x in dist.support())
+    if lo < 0:
+        raise PriorError(f"The prior on {scale!r} has support starting at {lo:g} but "
+                         f"{scale} > 0.")
+    return Prior("independent", names=(scale,), dists=(dist,))
+
+
+def coef_prior(prior: Any, names: Sequence[str]) -> CoefPrior:
+    """The coefficients' prior from ``prior['coef']``: absent (flat), one frozen
+    ``scipy.stats.norm``/``t``/``cauchy`` for all, or a dict by coefficient name.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> cp = coef_prior({"coef": {"x": stats.norm(0, 2)}}, ["intercept", "x"])
+    >>> cp.kind, cp.scale.tolist()
+    (('flat', 'norm'), [1.0, 2.0])
+    """
+    spec = prior.get("coef") if isinstance(prior, dict) else None
+    p = len(names)
+    kinds, loc, scale, df = ["flat"] * p, np.zeros(p), np.ones(p), np.full(p, np.inf)
+    if spec is None:
+        return CoefPrior(tuple(kinds), loc, scale, df)
+    dists = spec if isinstance(spec, dict) else dict.fromkeys(names, spec)
+    unknown = set(dists) - set(names)
+    if unknown:
+        raise PriorError(f"Coefficient prior(s) for {sorted(unknown)}: the coefficients are "
+                         f"{list(names)}.")
+    for k, name in enumerate(names):
+        d = dists.get(name)
+        if d is None:
+            continue
+        dname = getattr(getattr(d, "dist", None), "name", "")
+        args = tuple(float(a) for a in getattr(d, "args", ()))
+        kw = {key: float(val) for key, val in getattr(d, "kwds", {}).items()}
+        if dname == "norm":
+            kinds[k] = "norm"
+            loc[k], scale[k] = float(d.mean()), float(d.std())
+        elif dname in ("t", "cauchy"):
+            kinds[k] = "t"
+            nu = 1.0 if dname == "cauchy" else (args[0] if args else kw.get("df", np.nan))
+            rest = args[1:] if dname == "t" else args
+            loc[k] = rest[0] if rest else kw.get("loc", 0.0)
+            scale[k] = rest[1] if len(rest) > 1 else kw.get("scale", 1.0)
+            df[k] = nu
+        else:
+            raise PriorError(
+                f"The prior of coefficient {name!r} must be a frozen scipy.stats norm, t or "
+                f"cauchy; got {d!r}."
+            )
+        if not (scale[k] > 0 and np.isfinite(scale[k]) and np.isfinite(loc[k])
+                and (kinds[k] != "t" or df[k] > 0)):
+            raise PriorError(f"The prior of coefficient {name!r} has an invalid parameter "
+                             f"(location {loc[k]:g}, scale {scale[k]:g}).")
+    return CoefPrior(tuple(kinds), loc, scale, df)
+
+
+@dataclass(frozen=True)
+class RegressionFamily:
+    """What a conjugate family gives the regression engine.
+
+    Attributes
+    ----------
+    conj : Conjugate
+        The conjugate pair (:mod:`hierbayes.families.conjugate`).
+    population : callable
+        ``population(eta, v) -> (A, B)``: theta's population parameters at
+        linear predictor ``eta`` and scale ``v`` (broadcast).
+    eta_derivatives : callable
+        ``(eta, v, y, d) -> (first, second)``: derivatives of the collapsed
+        log-likelihood ``conj.log_marginal(population(eta, v), y, d)`` in eta.
+    shrinkage : callable
+        ``(A, B, d) -> weight`` the group's posterior mean puts on the population mean.
+    mean : callable
+        ``mean(eta)``: the population mean (the inverse link).
+    scale : str
+        Name of the scale parameter (``'kappa'``, ``'shape'``); v is its log.
+    """
+
+    conj: Any
+    population: Callable[..., tuple[np.ndarray, np.ndarray]]
+    eta_derivatives: Callable[..., tuple[np.ndarray, np.ndarray]]
+    shrinkage: Callable[..., np.ndarray]
+    mean: Callable[[np.ndarray], np.ndarray]
+    scale: str
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Distinct (observed, design, covariate row) patterns and their counts."""
+
+    y: np.ndarray
+    d: np.ndarray
+    X: np.ndarray
+    count: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, y: np.ndarray, d: np.ndarray, X: np.ndarray) -> Patterns:
+        table = np.column_stack([y, d, X])
+        uniq, inverse, count = np.unique(table, axis=0, return_inverse=True,
+                                         return_counts=True)
+        return cls(uniq[:, 0], uniq[:, 1], uniq[:, 2:], count.astype(float),
+                   inverse.reshape(-1))
+
+
+def _joint(fam: RegressionFamily, pat: Patterns, cp: CoefPrior,
+           log_v_prior: Callable[[np.ndarray], np.ndarray], offset: float):
+    """The log posterior of (beta, v) with its beta-derivatives, in blocks."""
+    X, y, d, c = pat.X, pat.y, pat.d, pat.count
+
+    def joint(beta: np.ndarray, v: np.ndarray, derivatives: bool):
+        n, p = beta.shape
+        lp = np.empty(n)
+        g = np.empty((n, p)) if derivatives else None
+        H = np.empty((n, p, p)) if derivatives else None
+        step = max(1, _CHUNK // max(y.size, 1))
+        for i in range(0, n, step):
+            b, vv = beta[i : i + step], v[i : i + step, None]
+            eta = b @ X.T
+            with np.errstate(all="ignore"):
+                ll = fam.conj.log_marginal(fam.population(eta, vv), y[None, :], d[None, :])
+                lp[i : i + step] = ll @ c + log_v_prior(vv[:, 0]) - offset
+            pl, pg, ph = cp.terms(b, derivatives)
+            lp[i : i + step] += pl
+            if derivatives:
+                with np.errstate(all="ignore"):
+                    d1, d2 = fam.eta_derivatives(eta, vv, y[None, :], d[None, :])
+                g[i : i + step] = (d1 * c[None, :]) @ X + pg
+                H[i : i + step] = np.einsum("kn,ni,nj->kij", d2 * c[None, :], X, X)
+                H[i : i + step] += np.einsum("ki,ij->kij", ph, np.eye(p))
+        lp = np.where(np.isnan(lp), -np.inf, lp)
+        return (lp, g, H) if derivatives else (lp,)
+
+    return joint
+
+
+def check_separation(pat: Patterns, bounded: bool) -> None:
+    """Refuse flat coefficients when a direction of beta sends the likelihood to its
+    supremum (the data are separated): some d ≠ 0 with x_j'd ≥ 0 wherever the
+    group is at its upper end (all successes) or has no upper end, x_j'd ≤ 0
+    wherever it is at 0, x_j'd = 0 elsewhere (a linear program)."""
+    informative = pat.d > 0
+    X, y, d = pat.X[informative], pat.y[informative], pat.d[informative]
+    if X.shape[0] == 0 or np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ImproperPosteriorError(
+            "The groups with data do not identify every coefficient (design rank "
+            f"{np.linalg.matrix_rank(X) if X.size else 0} < {pat.X.shape[1]}): with flat "
+            "coefficients the posterior is improper. Give normal priors on the coefficients "
+            "({'coef': scipy.stats.norm(0, 2.5)}) or fewer covariates."
+        )
+    low = y == 0
+    high = (y == d) if bounded else np.zeros_like(low)
+    # maximise Σ_high x'd − Σ_low x'd subject to the sign constraints and |d_k| ≤ 1
+    mid = ~(low | high)
+    A_ub = np.vstack([X[low], -X[high]]) if (low.any() or high.any()) else None
+    b_ub = np.zeros(A_ub.shape[0]) if A_ub is not None else None
+    A_eq = X[mid] if mid.any() else None
+    b_eq = np.zeros(A_eq.shape[0]) if A_eq is not None else None
+    cvec = X[low].sum(axis=0) - X[high].sum(axis=0)
+    if not np.any(cvec) and A_ub is None:
+        return
+    res = optimize.linprog(cvec, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                           bounds=[(-1, 1)] * X.shape[1], method="highs")
+    if res.status == 0 and -res.fun > 1e-9:
+        raise ImproperPosteriorError(
+            "The covariates separate the data: along some direction of the coefficients "
+            "every group at 0" + (" or at its number of trials" if bounded else "") +
+            " is fitted ever better, so with flat coefficients the posterior is improper. "
+            "Give proper priors on the coefficients, e.g. {'coef': scipy.stats.norm(0, 2.5)}."
+        )
+
+
+def fit_conjugate_regression(
+    spec: Any, fam: RegressionFamily, y: np.ndarray, d: np.ndarray, design: Design,
+    log_v_prior: Callable[[np.ndarray], np.ndarray], v_start: float,
+    v_bounds: tuple[float, float], cp: CoefPrior, bounded: bool,
+) -> dict[str, Any]:
+    """The exact regression posterior: patterns, the nested grid and its points."""
+    if spec.pooling != "partial" or spec.method != "exact":
+        raise HierBayesError("Covariates are supported with pooling='partial' and "
+                             "method='exact'.")
+    pat = Patterns.of(y, d, design.X)
+    if not cp.proper:
+        check_separation(pat, bounded)
+    p = design.p
+    beta0 = _glm_start(fam, pat, v_start, cp)
+    joint0 = _joint(fam, pat, cp, log_v_prior, 0.0)
+    offset = float(joint0(beta0[None, :], np.array([v_start]), False)[0][0])
+    if not np.isfinite(offset):
+        offset = 0.0
+    joint = _joint(fam, pat, cp, log_v_prior, offset)
+    origin: list[np.ndarray] = []
+
+    def summaries(beta: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        W = w.ravel()
+        B = beta.reshape(-1, p)
+        V = np.repeat(v, beta.shape[1])
+        pts = np.column_stack([B, V])
+        mean = W @ pts
+        sd = np.sqrt(np.maximum(W @ (pts - mean) ** 2, 1e-300))
+        if not origin:
+            origin.append(mean)
+        eta = B @ pat.X.T
+        keep = W > 1e-16 * W.max()
+        A, Bp = fam.population(eta[keep], V[keep, None])
+        m, _ = fam.conj.theta_moments(fam.conj.update((A, Bp), pat.y[None, :],
+                                                      pat.d[None, :]))
+        gm = W[keep] @ m / W[keep].sum()
+        return np.concatenate([(mean - origin[0]) / sd, np.log(sd),
+                               np.log(np.maximum(gm, 1e-300))])
+
+    grid = integrate_nested(joint, p=p, beta0=beta0, v_bounds=v_bounds, v_start=v_start,
+                            summaries=summaries, tol=regression_tol(spec),
+                            what=f"regression posterior of (coefficients, log {fam.scale})")
+    points = HyperPoints({"v": grid.v, **{n: grid.coef[:, k] for k, n in
+                                          enumerate(design.names)}}, grid.weight,
+                         log_const=offset)
+    return {"patterns": pat, "nested": grid, "points": points}
+
+
+REGRESSION_TOL = 1e-7
+
+
+def regression_tol(spec: Any) -> float:
+    """The tolerance of a regression fit: the model's ``tol`` where the user set it,
+    else 1e-7 (each digit costs the (p + 1)-dimensional rule more than the 2-D one)."""
+    default = next(f.default for f in dataclasses.fields(spec) if f.name == "tol")
+    return REGRESSION_TOL if spec.tol == default else float(spec.tol)
+
+
+def _glm_start(fam: RegressionFamily, pat: Patterns, v: float, cp: CoefPrior) -> np.ndarray:
+    """The conditional mode of beta at v = v_start from zero (damped Newton)."""
+    joint = _joint(fam, pat, cp, lambda x: np.zeros_like(x), 0.0)
+    b = np.zeros(pat.X.shape[1])
+    with np.errstate(all="ignore"):
+        rate = np.clip((pat.count @ pat.y + 0.5) / (pat.count @ pat.d + 1.0), 1e-12, None)
+    link0 = fam.mean  # only to find an intercept: solve mean(b0) = pooled rate
+    names = np.all(pat.X == pat.X[0:1], axis=0)
+    k0 = int(np.argmax(names)) if names.any() else None
+    if k0 is not None:
+        lo, hi = -50.0, 50.0
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if link0(np.array(mid)) < min(rate, 1 - 1e-12) else (lo, mid)
+        b[k0] = 0.5 * (lo + hi) / pat.X[0, k0]
+    for _ in range(50):
+        lp, g, H = joint(b[None, :], np.array([v]), True)
+        try:
+            step = np.linalg.solve(-H[0], g[0])
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        step *= min(1.0, 5.0 / max(float(np.max(np.abs(step))), 1e-300))
+        for _ in range(30):
+            if joint((b + step)[None, :], np.array([v]), False)[0][0] >= lp[0]:
+                break
+            step /= 2
+        b = b + step
+        if float(np.max(np.abs(step))) < 1e-10:
+            break
+    return b
+
+
+class RegressionFitMixin:
+    """Fit hooks of a conjugate regression (mixed into a family's result class).
+
+    The class it is mixed into has fields ``design`` (Design), ``nested``
+    (NestedGrid), ``patterns`` (Patterns), ``coef_prior_`` (CoefPrior) and a
+    class attribute ``regression`` (RegressionFamily).
+    """
+
+    regression: Any = None
+
+    # ---- components ----------------------------------------------------------
+    def _kept(self) -> tuple[np.ndarray, np.ndarray]:
+        w = self.points.weight
+        order = np.argsort(w)
+        keep = np.sort(order[np.cumsum(w[order]) > DROP_MASS])
+        wk = w[keep]
+        return keep, wk / wk.sum()
+
+    def _population_at(self, keep: np.ndarray | None, X: np.ndarray):
+        grid = self.nested
+        coef, v = grid.coef, grid.v
+        if keep is not None:
+            coef, v = coef[keep], v[keep]
+        return self.regression.population(coef @ X.T, v[:, None])
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pat = self.patterns
+        return pat.y, pat.d, pat.inverse
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._patterns()
+
+    def _blocks(self, points: int):
+        step = max(1, _CHUNK // max(points, 1))
+        n = self.patterns.y.size
+        for i in range(0, n, step):
+            yield slice(i, min(i + step, n))
+
+    def _pair_moments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pat, fam, w = self.patterns, self.regression, self.points.weight
+        mean, sd, shrink, pmean = (np.empty(pat.y.size) for _ in range(4))
+        for sl in self._blocks(w.size):
+            A, B = self._population_at(None, pat.X[sl])
+            post = fam.conj.update((A, B), pat.y[None, sl], pat.d[None, sl])
+            m, v = fam.conj.theta_moments(post)
+            mean[sl] = w @ m
+            sd[sl] = np.sqrt(w @ (v + (m - mean[sl][None, :]) ** 2))
+            shrink[sl] = w @ fam.shrinkage(A, B, pat.d[None, sl])
+            pmean[sl] = w @ fam.conj.theta_moments((A, B))[0]
+        self.__dict__["_population_means"] = pmean
+        return mean, sd, shrink
+
+    def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
+        pat, conj = self.patterns, self.regression.conj
+        mean, sd, _ = self._moments
+        keep, w = self._kept()
+
+        def components(sl: slice) -> tuple[np.ndarray, np.ndarray]:
+            A, B = self._population_at(keep, pat.X[sl])
+            return conj.update((A, B), pat.y[None, sl], pat.d[None, sl])
+
+        return mixture_quantiles(conj, components, w, np.asarray(probs, float), mean, sd)
+
+    def _table(self, probs: Sequence[float], names: list[str]) -> pd.DataFrame:
+        table = super()._table(probs, names)  # type: ignore[misc]
+        pmean = self.__dict__["_population_means"][self.patterns.inverse]
+        table.insert(table.columns.get_loc("shrinkage"), "population_mean", pmean)
+        return table
+
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray, sl: slice = slice(None)):
+        return self._population_at(None, self.patterns.X[sl])
+
+    def _draw(self, size: int, rng: np.random.Generator):
+        coef, v = self.nested.sample(size, rng)
+        pat = self.patterns
+        X = pat.X[pat.inverse]
+        A, B = self.regression.population(coef @ X.T, v[:, None])
+        y, d = self._group_data()
+        theta = self.regression.conj.sample(
+            self.regression.conj.update((A, B), y[None, :], d[None, :]), rng)
+        hyper = {name: coef[:, k] for k, name in enumerate(self.design.names)}
+        return {**hyper, self.regression.scale: np.exp(v)}, theta
+
+    @staticmethod
+    def derived_hyper(h: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(h)
+
+    # ---- tables --------------------------------------------------------------
+    @cached_property
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficients' posterior: mean, sd and quantiles of ``model.probs``,
+        indexed by the design's names (exact marginals of the quadrature)."""
+        probs = np.asarray(self.model.probs, dtype=float)
+        grid = self.nested
+        w, coef = grid.weight, grid.coef
+        mean = w @ coef
+        sd = np.sqrt(np.maximum(w @ (coef - mean) ** 2, 0.0))
+        rows = [[mean[k], sd[k], *grid.coef_quantiles(k, probs)]
+                for k in range(coef.shape[1])]
+        cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
+        return pd.DataFrame(rows, index=pd.Index(self.design.names, name="coefficient"),
+                            columns=cols)
+
+    @cached_property
+    def hyper(self) -> pd.DataFrame:
+        """The scale parameter (kappa or shape) and its log: mean, sd, quantiles.
+
+        A mean or sd the prior does not give (heavy prior tails) is inf / NaN.
+        """
+        probs = np.asarray(self.model.probs, dtype=float)
+        outer = self.nested.outer
+        v, w = outer.x, outer.weight
+        qv = outer.quantile(probs)
+        lm = float(w @ v)
+        lsd = math.sqrt(max(float(w @ (v - lm) ** 2), 0.0))
+        mean_ok, var_ok = self._scale_moments_exist()
+        s = np.exp(v)
+        sm = float(w @ s) if mean_ok else math.inf
+        ssd = (math.sqrt(max(float(w @ (s - sm) ** 2), 0.0)) if var_ok else math.inf) \
+            if mean_ok else math.nan
+        name = self.regression.scale
+        cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
+        return pd.DataFrame([[sm, ssd, *np.exp(qv)], [lm, lsd, *qv]],
+                            index=pd.Index([name, f"log_{name}"], name="parameter"),
+                            columns=cols)
+
+    def _scale_moments_exist(self) -> tuple[bool, bool]:
+        raise NotImplementedError
+
+    # ---- what the generic outputs ask ------------------------------------------
+    @property
+    def error(self) -> float:
+        return float(self.nested.error)
+
+    def quadrature_shape(self) -> tuple[int, ...] | None:
+        return None
+
+    def hyper_view(self) -> HyperView:
+        outer = self.nested.outer
+        return HyperView("marginal", (f"log {self.regression.scale}",),
+                         cdf=outer.cdf, quantile=outer.quantile,
+                         caption=f"Posterior of log {self.regression.scale}, the "
+                                 "population's concentration, with covariates.")
+
+    def _new_group_reason(self) -> str | None:
+        return ("a new group's prediction needs its covariates, which regression fits do "
+                "not take yet.")
+
+    def _evidence_reason(self) -> str | None:
+        if not self.coef_prior_.proper or not self._scale_prior_proper():
+            return "p(y) needs proper priors on every coefficient and on the scale."
+        return None
+
+    def _scale_prior_proper(self) -> bool:
+        return True
+
+    def _log_norm(self) -> float:
+        return float(self.nested.log_norm + self.points.log_const)
+
+    def __repr__(self) -> str:
+        names = self.design.names
+        return (f"<{type(self).__name__}: {len(self.group_labels)} groups, regression on "
+                f"{', '.join(names)}, prior={self.coef_prior_.describe(names)}"
+                f"; {self._scale_prior_text()}, {self.nested.method}, numerical error "
+                f"{self.error:.1g}>")
+
+    def _scale_prior_text(self) -> str:
+        raise NotImplementedError
