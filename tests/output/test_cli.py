@@ -442,4 +442,6 @@ def test_fit_with_covariates_is_the_library_fit(capsys):
         assert got[name]["mean"] == pytest.approx(float(want.loc[name, "mean"]), rel=1e-12)
     assert main(["fit", "--dataset", "bcg", "--covariates", "ablat", "-f", "json"]) == 0
     assert main(["fit", "--dataset", "rats", "--covariates", "x"]) == 2
+    assert "Covariate column(s) ['x'] not in the data" in capsys.readouterr().err
+    assert main(["fit", "--dataset", "pumps", "--covariates", "x"]) == 2
     assert "takes no covariates" in capsys.readouterr().err
