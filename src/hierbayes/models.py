@@ -15,8 +15,10 @@ from typing import Any
 from hierbayes.checks import pooling
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.model import BetaBinomialSpec
+from hierbayes.families.betabinomial.regression import BetaBinomialRegressionResult
 from hierbayes.families.gammapoisson.fit import GammaPoissonResult
 from hierbayes.families.gammapoisson.model import GammaPoissonSpec
+from hierbayes.families.gammapoisson.regression import GammaPoissonRegressionResult
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.model import NormalNormalSpec
 from hierbayes.families.normalnormal.regression import NormalRegressionResult
@@ -25,8 +27,10 @@ from hierbayes.methods import FitMethods
 __all__ = [
     "BetaBinomial",
     "BetaBinomialFit",
+    "BetaBinomialRegressionFit",
     "GammaPoisson",
     "GammaPoissonFit",
+    "GammaPoissonRegressionFit",
     "NormalNormal",
     "NormalNormalFit",
     "NormalRegressionFit",
@@ -51,14 +55,24 @@ class NormalRegressionFit(FitMethods, NormalRegressionResult):
     __doc__ = NormalRegressionResult.__doc__
 
 
+class BetaBinomialRegressionFit(FitMethods, BetaBinomialRegressionResult):
+    __doc__ = BetaBinomialRegressionResult.__doc__
+
+
+class GammaPoissonRegressionFit(FitMethods, GammaPoissonRegressionResult):
+    __doc__ = GammaPoissonRegressionResult.__doc__
+
+
 class BetaBinomial(BetaBinomialSpec):
     __doc__ = BetaBinomialSpec.__doc__
     _fit_class = BetaBinomialFit
+    _regression_class = BetaBinomialRegressionFit
 
 
 class GammaPoisson(GammaPoissonSpec):
     __doc__ = GammaPoissonSpec.__doc__
     _fit_class = GammaPoissonFit
+    _regression_class = GammaPoissonRegressionFit
 
 
 class NormalNormal(NormalNormalSpec):

@@ -379,9 +379,12 @@ class Fit:
         """Distinct (observed, design) patterns and each group's pattern."""
         raise NotImplementedError
 
-    def _loo_prior(self, y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray,
+                   sl: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """theta of each pattern's group at each point, without that group's data.
 
+        ``y`` and ``d`` are the patterns ``sl`` of :meth:`_patterns` (a family whose
+        population differs by pattern, a regression, reads its covariates there).
         This default serves the families whose points carry (alpha, beta), the
         population distribution itself; under complete pooling the one point is
         the common posterior, from which the group's data are removed.

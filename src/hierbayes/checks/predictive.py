@@ -102,7 +102,7 @@ def logo(fit: Fit) -> pd.Series:
     edge = np.zeros(y.size)
     shape = _grid_shape(fit)
     for sl in blocks(lw.size, y.size):
-        p = fit._loo_prior(y[sl], d[sl])
+        p = fit._loo_prior(y[sl], d[sl], sl)
         ll = conj.log_marginal(p, y[sl][None, :], d[sl][None, :])
         out[sl] = -logsumexp(lw - ll, axis=0)
         if shape is not None:  # the leave-one-out posterior's mass on the grid's edges

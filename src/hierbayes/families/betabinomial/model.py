@@ -24,8 +24,9 @@ from hierbayes.errors import (
 )
 from hierbayes.families.betabinomial.fit import BetaBinomialResult
 from hierbayes.families.betabinomial.math import CollapsedLikelihood, beta_of, conditional_means
+from hierbayes.families.betabinomial.regression import BetaBinomialRegressionResult
+from hierbayes.families.coefprior import regression_prior
 from hierbayes.families.priors import Prior, resolve_prior
-from hierbayes.families.regression import regression_prior
 from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.result import HyperPoints
@@ -92,6 +93,7 @@ class BetaBinomialSpec(ModelSpec):
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
     _fit_class: ClassVar[type] = BetaBinomialResult
+    _regression_class: ClassVar[type] = BetaBinomialRegressionResult  # bound in hierbayes.models
 
     def _check_settings(self) -> None:
         object.__setattr__(self, "pooled_prior", _pair("pooled_prior", self.pooled_prior))

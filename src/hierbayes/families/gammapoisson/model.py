@@ -61,11 +61,14 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import optimize
 
+from hierbayes.data.design import group_design
 from hierbayes.errors import DataError, DegenerateDataWarning, ImproperPosteriorError, PriorError
+from hierbayes.families.coefprior import regression_prior
 from hierbayes.families.gammapoisson.data import PoissonCounts, poisson_counts
 from hierbayes.families.gammapoisson.fit import GammaPoissonResult
 from hierbayes.families.gammapoisson.hyperprior import log_prior_uv, reference_exposure
 from hierbayes.families.gammapoisson.math import NegBinLikelihood, params_of
+from hierbayes.families.gammapoisson.regression import GammaPoissonRegressionResult
 from hierbayes.families.priors import Prior, resolve_prior
 from hierbayes.families.spec import ModelSpec
 from hierbayes.integrate.grid2d import integrate_2d
@@ -146,11 +149,15 @@ class GammaPoissonSpec(ModelSpec):
     probs: tuple[float, ...] = (0.025, 0.5, 0.975)
     _prior: Prior = field(init=False, repr=False, compare=False)
     _fit_class: ClassVar[type] = GammaPoissonResult
+    _regression_class: ClassVar[type] = GammaPoissonRegressionResult  # bound in hierbayes.models
 
     def _check_settings(self) -> None:
         object.__setattr__(self, "pooled_prior", _shape_rate(self.pooled_prior))
 
     def _resolve_prior(self) -> tuple[Prior, bool]:
+        regression = regression_prior(self.prior, "shape")
+        if regression is not None:  # {'coef': ..., 'shape': ...}: for covariates
+            return regression, regression.kind == "default"
         resolved = resolve_prior(
             self.prior,
             family="GammaPoisson",
@@ -170,6 +177,7 @@ class GammaPoissonSpec(ModelSpec):
         group: Any = "group",
         counts: Any = "counts",
         exposure: Any = "exposure",
+        covariates: Any = None,
     ) -> GammaPoissonResult:
         """Fit the model to grouped counts; return an immutable fit.
 
@@ -183,12 +191,29 @@ class GammaPoissonSpec(ModelSpec):
             Column names (defaults are the canonical names) or arrays. Without
             a group column each row is its own group; without an exposure
             column every row has exposure 1.
+        covariates : str or list of str, optional
+            Group-level covariates: partial pooling toward a regression
+            log mu_j = x_j'beta, theta_j ~ Gamma(shape, rate shape/mu_j). A formula
+            (``'~ aff_pct'``, via formulaic) or a list of numeric columns (an
+            intercept is added); each row is one group. Priors:
+            ``{'coef': scipy.stats.norm(0, 2.5)}`` (default flat) and ``'shape'``
+            (default uniform shrinkage). See
+            :mod:`hierbayes.families.gammapoisson.regression`.
 
         Returns
         -------
         GammaPoissonResult
         """
         data_ = poisson_counts(data, group=group, counts=counts, exposure=exposure)
+        if covariates is not None:
+            from hierbayes.families.gammapoisson.regression import fit_gp_regression
+
+            design = group_design(data, data_.group, group, covariates)
+            return fit_gp_regression(self, data_, design, _start(data_)[1])
+        if self._prior.names == ("shape",) or (isinstance(self.prior, dict)
+                                                and "coef" in self.prior):
+            raise PriorError("A 'coef' or lone 'shape' prior is for covariates; pass "
+                             "covariates=... or give {'mean', 'shape'} priors.")
         return self._fitted(data_, data_)
 
     # ---- the pipeline's hooks (hierbayes.families.spec) ---------------------------

@@ -172,7 +172,7 @@ class NormalNormalResult(Fit):
         y, se, _, inverse = self.data.unique_pairs()
         return y.astype(float), se.astype(float), inverse
 
-    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray, sl: slice = slice(None)):
         p = self.points.params
         if self.model.pooling == "none":  # flat prior on each theta
             return np.zeros((1, y.size)), np.full((1, y.size), np.inf)

@@ -259,13 +259,14 @@ class NormalRegressionResult(NormalNormalResult):
         m, v, w, _ = self._theta_components(compress=True)
         return normal_mixture_quantiles(m, np.sqrt(v), w, np.asarray(probs, dtype=float))
 
-    def _loo_prior(self, y: np.ndarray, d: np.ndarray):
+    def _loo_prior(self, y: np.ndarray, d: np.ndarray, sl: slice = slice(None)):
         """theta_j | tau, y_-j ~ Normal(x_j'b_-j, x_j'C_-j x_j + tau²) by the
         leave-one-out identities of weighted least squares (h_j = w_j x_j'C x_j)."""
         tau2 = self.points.params["tau"][:, None] ** 2
         w = 1.0 / (d[None, :] ** 2 + tau2)
-        fitted = self.coef_mean @ self.X.T
-        lev = np.einsum("ni,kij,nj->kn", self.X, self.coef_cov, self.X)
+        X = self.X[sl]  # the patterns (groups) ``y`` and ``d`` belong to
+        fitted = self.coef_mean @ X.T
+        lev = np.einsum("ni,kij,nj->kn", X, self.coef_cov, X)
         h = w * lev
         m = (fitted - h * y[None, :]) / (1.0 - h)
         return m, lev / (1.0 - h) + tau2
