@@ -8,6 +8,7 @@ a brute-force (beta, tau) grid and metafor's published REML numbers.
 
 import numpy as np
 import oracle_regression as orc
+import pandas as pd
 import pytest
 import scipy.stats as st
 from scipy.special import ndtr
@@ -45,7 +46,7 @@ def test_bcg_meta_regression_against_the_oracle(bcg, case):
     X = np.column_stack([np.ones(len(bcg)), bcg.ablat])
     ref = orc.nn_regression(bcg.estimate.to_numpy(), X, sampling_variance=bcg.vi.to_numpy(),
                             **oracle_prior)
-    h = fit.hyper
+    h = pd.concat([fit.coefficients, fit.hyper])
     coef = ref["coef"].set_axis(["intercept", "ablat"])
     for name in ("intercept", "ablat", "tau"):
         got = h.loc[name]
@@ -73,7 +74,7 @@ def test_intercept_only_design_is_the_plain_model():
         reg = hb.NormalNormal(prior=prior).fit(schools, covariates=[])
         cols = ["mean", "sd", "q2.5", "q50", "q97.5", "shrinkage"]
         np.testing.assert_allclose(reg.groups[cols], plain.groups[cols], rtol=1e-8, atol=1e-9)
-        np.testing.assert_allclose(reg.hyper.loc["intercept"], plain.hyper.loc["mu"],
+        np.testing.assert_allclose(reg.coefficients.loc["intercept"], plain.hyper.loc["mu"],
                                    rtol=1e-8, atol=1e-9)
         np.testing.assert_allclose(reg.hyper.loc[["tau"]], plain.hyper.loc[["tau"]],
                                    rtol=1e-8, atol=1e-9)
@@ -98,8 +99,9 @@ def test_tail_probabilities_are_the_mixture_and_draws_agree(bcg):
 def test_formula_with_a_category(bcg):
     fit = hb.NormalNormal().fit(bcg,
                                 covariates="~ ablat + C(alloc)")
-    assert list(fit.hyper.index)[:2] == ["intercept", "ablat"]
-    assert len(fit.hyper) == 2 + bcg.alloc.nunique() - 1 + 2
+    assert list(fit.coefficients.index)[:2] == ["intercept", "ablat"]
+    assert len(fit.coefficients) == 2 + bcg.alloc.nunique() - 1
+    assert list(fit.hyper.index) == ["tau", "log_tau"]
 
 
 @pytest.mark.parametrize("kwargs, prior, error, match", [

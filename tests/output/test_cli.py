@@ -436,8 +436,10 @@ def test_fit_with_covariates_is_the_library_fit(capsys):
     covariates says so (exit 2)."""
     assert main(["fit", "--dataset", "bcg", "--covariates", "~ ablat", "-f", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    want = NormalNormal().fit(hb.datasets.load("bcg"), covariates="~ ablat").hyper
+    fit = NormalNormal().fit(hb.datasets.load("bcg"), covariates="~ ablat")
+    want = pd.concat([fit.coefficients, fit.hyper])
     got = {row["parameter"]: row for row in doc["hyper"]}
+    got.update({row["coefficient"]: row for row in doc["coefficients"]})
     for name in ("intercept", "ablat", "tau"):
         assert got[name]["mean"] == pytest.approx(float(want.loc[name, "mean"]), rel=1e-12)
     assert main(["fit", "--dataset", "bcg", "--covariates", "ablat", "-f", "json"]) == 0

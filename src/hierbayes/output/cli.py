@@ -129,10 +129,11 @@ Examples:
 @click.option("--intervals/--no-intervals", default=True, show_default=True,
               help="Per-group quantiles; without, only means, sds and shrinkage (much faster "
               "for millions of groups).")
-@click.option("--covariates", default=None,
-              help="Group-level covariates (families that take them: normal): a formula "
-                   "such as '~ ablat + C(alloc)', or columns separated by commas.")
-@output_options(tables=("hyper", "groups"))
+@click.option("--covariates", "--formula", "covariates", default=None,
+              help="Group-level covariates (regression toward x'beta; every family): a "
+                   "formula such as '~ ablat + C(alloc)', or columns separated by commas. "
+                   "Adds the coefficients table.")
+@output_options(tables=("coefficients", "hyper", "groups"))
 def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, intervals,
         covariates, fmt, output, table, sort, descending, **given) -> None:
     """Fit a hierarchical model; print hyperparameters and groups.
@@ -172,15 +173,21 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar():
         groups = result.groups if intervals else result.moments
+    tables = {"hyper": result.hyper, "groups": sort_groups(groups, sort, descending)}
+    if hasattr(result, "coefficients"):
+        tables = {"coefficients": result.coefficients, **tables}
+    elif table == "coefficients":
+        raise click.UsageError("--table coefficients needs --covariates")
     emit(
-        {"hyper": result.hyper, "groups": sort_groups(groups, sort, descending)},
+        tables,
         fmt,
         output=output,
         primary=table,
-        titles={"hyper": "Hyperparameters", "groups": "Groups"},
+        titles={"coefficients": "Coefficients", "hyper": "Hyperparameters",
+                "groups": "Groups"},
         metadata=json_metadata("fit", model, info, data, dataset, roles, fit=result),
         header=repr(result),
-        echo=("hyper",),
+        echo=("coefficients", "hyper"),
     )
 
 

@@ -275,7 +275,7 @@ def emit(
         if header:
             click.echo(header)
         for name in echo:
-            if name != primary and len(tables[name]):
+            if name != primary and name in tables and len(tables[name]):
                 print_table(titles.get(name, name), tables[name])
     if fmt == "table":
         shown = {n: Grid.of(t) for n, t in tables.items() if len(t) or n == primary}

@@ -208,8 +208,8 @@ class NormalRegressionResult(NormalNormalResult):
     >>> import hierbayes as hb
     >>> df = hb.datasets.load("eight_schools").assign(x=[1, 0, 0, 1, 0, 0, 1, 1.0])
     >>> fit = hb.NormalNormal().fit(df, covariates=["x"])
-    >>> list(fit.hyper.index)
-    ['intercept', 'x', 'tau', 'log_tau']
+    >>> list(fit.coefficients.index), list(fit.hyper.index)
+    (['intercept', 'x'], ['tau', 'log_tau'])
     """
 
     X: np.ndarray | None = None
@@ -307,25 +307,29 @@ class NormalRegressionResult(NormalNormalResult):
         return {**h, "log_tau": np.log(h["tau"])} if "tau" in h else dict(h)
 
     @cached_property
-    def hyper(self) -> pd.DataFrame:  # type: ignore[override]
-        """Hyperparameter table: one row per coefficient, then tau and log_tau.
-
-        Coefficients: exact mixtures over tau of their normal conditionals
-        (mean, sd, quantiles). tau: its exact marginal; a moment that does not
-        exist under the prior is reported as inf (mean) or inf (sd).
-        """
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficients' posterior: exact mixtures over tau of their normal
+        conditionals (mean, sd, quantiles of ``model.probs``), indexed by the design's
+        names."""
         probs = np.asarray(self.model.probs, dtype=float)
         cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
         keep, w = self._kept(compress=True)
         b, C = self.coef_mean[keep], self.coef_cov[keep]
         var = np.diagonal(C, axis1=1, axis2=2)
-        rows = []
         mean_all = self.points.weight @ self.coef_mean
         sd_all = np.sqrt(self.points.weight @ (np.diagonal(self.coef_cov, axis1=1, axis2=2)
                                                + (self.coef_mean - mean_all) ** 2))
         q = normal_mixture_quantiles(b, np.sqrt(var), w, probs)
-        for k in range(len(self.names)):
-            rows.append([mean_all[k], sd_all[k], *q[k]])
+        rows = [[mean_all[k], sd_all[k], *q[k]] for k in range(len(self.names))]
+        return pd.DataFrame(rows, index=pd.Index(self.names, name="coefficient"), columns=cols)
+
+    @cached_property
+    def hyper(self) -> pd.DataFrame:  # type: ignore[override]
+        """tau and log_tau: the exact marginal of tau (the coefficients are in
+        :attr:`coefficients`); a moment that does not exist under the prior is inf."""
+        probs = np.asarray(self.model.probs, dtype=float)
+        cols = ["mean", "sd", *[quantile_label(p) for p in probs]]
+        rows = []
         prior = self.model._prior
         tmap, zgrid = prior.tau_map, self.tau_grid
         tau = np.asarray(tmap.value(zgrid.x), dtype=float)
@@ -343,6 +347,5 @@ class NormalRegressionResult(NormalNormalResult):
         lm = float(wz[ok] @ lt[ok] / wz[ok].sum())
         lsd = math.sqrt(max(float(wz[ok] @ (lt[ok] - lm) ** 2 / wz[ok].sum()), 0.0))
         rows.append([lm, lsd, *np.log(tq)])
-        index = pd.Index([*self.names, "tau", "log_tau"], name="parameter")
+        index = pd.Index(["tau", "log_tau"], name="parameter")
         return pd.DataFrame(rows, index=index, columns=cols)
-
