@@ -68,14 +68,16 @@ class FitMethods:
 
         return check_new_group(self, d, y)
 
-    def predict_new(self, *, prob: float = 0.95, **group: float) -> pd.DataFrame:
+    def predict_new(self, *, prob: float = 0.95, covariates: dict[str, Any] | None = None,
+                    **group: float) -> pd.DataFrame:
         """Posterior predictive of a new group: theta_new and y_new.
 
         Pass the new group's design (``trials=``, ``exposure=`` or
         ``std_error=``) for the row ``y`` (its new data), and also its data
         (``successes=``, ``counts=``, ``estimate=``) for the posterior of a
-        group added with its data. Rows ``theta`` and ``y``; columns
-        ``mean``, ``sd`` and an equal-tailed interval of mass ``prob``.
+        group added with its data. A fit with covariates needs the new group's
+        ``covariates`` (a dict: column -> value). Rows ``theta`` and ``y``;
+        columns ``mean``, ``sd`` and an equal-tailed interval of mass ``prob``.
 
         Examples
         --------
@@ -88,7 +90,7 @@ class FitMethods:
         from hierbayes.checks.predictive import predict_new
 
         d, y = self._new_args(group)
-        return predict_new(self, d, y, prob)
+        return predict_new(self, d, y, prob, covariates)
 
     def log_predictive_new(self, **group: float) -> float:
         """log p(y_new | y) of a new group's data, e.g. ``successes=4, trials=14``."""

@@ -395,16 +395,19 @@ class Fit:
             return self._conj.downdate((a, b), y[None, :], d[None, :])
         return a, b
 
-    def _new_prior(self) -> tuple[np.ndarray, np.ndarray]:
-        """theta of a new group at each point (default: the (alpha, beta) points)."""
+    def _new_prior(self, covariates: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """theta of a new group at each point (default: the (alpha, beta) points);
+        a regression reads the new group's ``covariates``."""
         return self.points.params["alpha"], self.points.params["beta"]
 
     def _pooled_prior(self) -> tuple[float, float] | None:
         """The proper prior of theta under complete / no pooling, or None if improper."""
         raise NotImplementedError
 
-    def _new_group_reason(self) -> str | None:
+    def _new_group_reason(self, covariates: Any = None) -> str | None:
         """Why a new group has no predictive distribution, or None."""
+        if covariates is not None:
+            return "this fit has no covariates (fit with covariates=... to use them)."
         if self.model.pooling == "none" and self._pooled_prior() is None:
             return ("under no pooling a new group's theta has the improper pooled prior, "
                     "which predicts nothing; use partial pooling or a proper pooled_prior.")

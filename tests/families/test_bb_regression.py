@@ -125,3 +125,37 @@ def test_priors_for_covariates_only_with_covariates(seeds):
         hb.BetaBinomial(prior={"coef": stats.norm(0, 1)}).fit(seeds)
     with pytest.raises(PriorError, match="norm, t or cauchy"):
         hb.BetaBinomial(prior={"coef": stats.uniform(0, 1)}).fit(seeds, covariates=["x1"])
+
+
+def test_new_group_with_covariates(seeds):
+    """Intercept only: predict_new equals the plain fit's (the same posterior); with a
+    covariate: theta_new against Monte Carlo from the fit's own exact draws."""
+    kappa = stats.lognorm(1, scale=20)
+    reg = hb.BetaBinomial(prior={"coef": stats.norm(0, 1.5), "kappa": kappa}, tol=1e-9).fit(
+        seeds, covariates="~ 1")
+    logit_normal = stats.norm(0, 1.5)
+
+    def log_prior(a, b):
+        mu, k = a / (a + b), a + b
+        lmu = logit_normal.logpdf(np.log(mu) - np.log1p(-mu)) - np.log(mu) - np.log1p(-mu)
+        return lmu + kappa.logpdf(k) - np.log(k)
+
+    plain = hb.BetaBinomial(prior=log_prior).fit(seeds)
+    a = reg.predict_new(trials=40, covariates={})
+    b = plain.predict_new(trials=40)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6, atol=1e-8)
+
+    fit = hb.BetaBinomial(prior=PRIOR).fit(seeds, covariates=["x1"])
+    new = fit.predict_new(covariates={"x1": 1.0}, prob=0.9)
+    d = fit.draws(20000, seed=11)
+    rng = np.random.default_rng(5)
+    mu = 1 / (1 + np.exp(-(d["intercept"] + d["x1"])))
+    theta = rng.beta(mu * d["kappa"], (1 - mu) * d["kappa"])
+    sd = theta.std()
+    assert abs(new.loc["theta", "mean"] - theta.mean()) < 5 * sd / np.sqrt(theta.size)
+    for col, p in (("lower", 0.05), ("upper", 0.95)):
+        assert abs(new.loc["theta", col] - np.quantile(theta, p)) < 0.03 * sd * 4
+    with pytest.raises(PriorError, match="covariates"):
+        fit.predict_new(trials=10)
+    with pytest.raises(DataError, match="lack"):
+        fit.predict_new(trials=10, covariates={"x2": 1.0})

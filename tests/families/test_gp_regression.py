@@ -68,3 +68,17 @@ def test_default_prior_and_refusals(lip):
         hb.GammaPoisson().fit(none, covariates=["x"])
     with pytest.raises(PriorError, match="covariates"):
         hb.GammaPoisson(prior={"shape": stats.lognorm(1)}).fit(none)
+
+
+def test_new_group_with_covariates(fit):
+    """theta_new against Monte Carlo from the fit's own draws (coefficients, shape)."""
+    new = fit.predict_new(exposure=2.0, covariates={"aff": 1.0})
+    d = fit.draws(20000, seed=2)
+    rng = np.random.default_rng(9)
+    mu = np.exp(d["intercept"] + d["aff"])
+    theta = rng.gamma(d["shape"], mu / d["shape"])
+    for col, p in (("lower", 0.025), ("upper", 0.975)):
+        q = np.quantile(theta, p)
+        dens = np.mean(np.abs(theta - q) < 0.02 * theta.std()) / (0.04 * theta.std())
+        se = np.sqrt(p * (1 - p) / theta.size) / dens
+        assert abs(new.loc["theta", col] - q) < 5 * se

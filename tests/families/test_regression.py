@@ -130,3 +130,20 @@ def test_too_few_groups_and_unsupported_outputs_say_so(bcg):
         fit.log_evidence()
     with pytest.raises(hb.PriorError, match="covariates"):
         hb.NormalNormal(prior={"coef": st.norm(0, 1)}).fit(hb.datasets.load("eight_schools"))
+
+
+def test_new_group_with_covariates(bcg):
+    """theta_new = x'beta + tau z: its mean is x'E[beta] exactly, its quantiles against
+    Monte Carlo from the fit's own exact draws; without covariates a clear error."""
+    fit = hb.NormalNormal().fit(bcg, covariates="~ ablat")
+    new = fit.predict_new(covariates={"ablat": 40.0})
+    c = fit.coefficients["mean"]
+    assert new.loc["theta", "mean"] == pytest.approx(c["intercept"] + 40 * c["ablat"],
+                                                     abs=1e-10)
+    d = fit.draws(20000, seed=4)
+    theta = d["intercept"] + 40 * d["ablat"] + d["tau"] * np.random.default_rng(1).normal(
+        size=len(d))
+    for col, p in (("lower", 0.025), ("upper", 0.975)):
+        assert abs(new.loc["theta", col] - np.quantile(theta, p)) < 0.02
+    with pytest.raises(hb.errors.PriorError, match="covariates"):
+        fit.predict_new(std_error=0.2)

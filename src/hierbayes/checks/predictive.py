@@ -312,13 +312,13 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if math.isfinite(x) and x == int(x) and abs(x) < 1e17 else f"{x:g}"
 
 
-def _mixture_new(fit: Fit, design: float, observed: float | None):
+def _mixture_new(fit: Fit, design: float, observed: float | None, covariates: Any = None):
     """Components and weights of theta for a new group, updated by its data if given."""
-    reason = fit._new_group_reason()
+    reason = fit._new_group_reason(covariates)
     if reason is not None:
         raise PriorError(f"No prediction for a new group: {reason}")
     conj = fit._conj
-    p = fit._new_prior()
+    p = fit._new_prior(covariates)
     w = np.asarray(fit.points.weight, float)
     if observed is None:
         return p, w, math.nan
@@ -431,7 +431,7 @@ def _count_quantiles(fit: Fit, p, w: np.ndarray, design: float, mean: float, sd:
 
 
 def predict_new(fit: Fit, design: float | None, observed: float | None,
-                prob: float = 0.95) -> pd.DataFrame:
+                prob: float = 0.95, covariates: Any = None) -> pd.DataFrame:
     """Posterior predictive of theta and y for a new group (see :meth:`Fit.predict_new`).
 
     Without the new group's data, theta_new follows the population
@@ -443,7 +443,7 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
     """
     prob = check_prob("prob", prob)
     conj = fit._conj
-    p, w, _ = _mixture_new(fit, np.nan if design is None else design, observed)
+    p, w, _ = _mixture_new(fit, np.nan if design is None else design, observed, covariates)
     tails = ((1.0 - prob) / 2.0, (1.0 + prob) / 2.0)
 
     def row(mean_var, cdf, support) -> list[float]:
@@ -456,7 +456,7 @@ def predict_new(fit: Fit, design: float | None, observed: float | None,
         lambda x, upper: float(w @ conj.theta_tail(p, x, upper)),
         conj.support,
     )}
-    if observed is None:  # a family may invert the new group's theta more exactly
+    if observed is None and covariates is None:  # a family may invert theta more exactly
         exact = fit._new_theta_quantiles(np.asarray(tails))
         if exact is not None:
             rows["theta"][2:] = [float(q) for q in exact]

@@ -11,7 +11,8 @@ coefficient is then that group's own effect: a warning says so).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,11 +40,41 @@ class Design:
     X: np.ndarray
     names: tuple[str, ...]
     formula: str = ""
+    spec: Any = field(default=None, compare=False, repr=False)  # formulaic's ModelSpec
+    columns: tuple[str, ...] = ()  # the covariate columns of a column-list design
 
     @property
     def p(self) -> int:
         """Number of coefficients."""
         return int(self.X.shape[1])
+
+    def row(self, covariates: Mapping[str, Any]) -> np.ndarray:
+        """The design row of a new group from its covariate values (a dict by column).
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"x": [1.0, 2.0, 4.0], "c": ["a", "b", "a"]})
+        >>> design_matrix(df, "~ x + C(c)", 3).row({"x": 3.0, "c": "b"}).tolist()
+        [1.0, 3.0, 1.0]
+        """
+        if not isinstance(covariates, Mapping):
+            raise TypeError("`covariates` of a new group must be a dict: column -> value.")
+        if self.spec is None:
+            missing = [c for c in self.columns if c not in covariates]
+            if missing:
+                raise DataError(f"The new group's covariates lack {missing}; the design uses "
+                                f"{list(self.columns)}.")
+            values = [float(covariates[c]) for c in self.columns]
+            if not np.all(np.isfinite(values)):
+                raise DataError(f"The new group's covariates must be finite; got {values}.")
+            return np.array([1.0, *values])
+        frame = pd.DataFrame({k: [v] for k, v in covariates.items()}, index=[0])
+        try:
+            mm = self.spec.get_model_matrix(frame, na_action="raise")
+        except Exception as exc:
+            raise DataError(f"Cannot build the new group's design row from {covariates!r} "
+                            f"for {self.formula!r}: {exc}") from None
+        return np.asarray(mm, dtype=float)[0]
 
 
 def design_matrix(frame: pd.DataFrame, covariates: Any, n_groups: int) -> Design:
@@ -76,22 +107,24 @@ def design_matrix(frame: pd.DataFrame, covariates: Any, n_groups: int) -> Design
     """
     if isinstance(covariates, str) and ("~" in covariates or not _is_column(frame, covariates)):
         formula = covariates if "~" in covariates else "~ " + covariates
-        X, names = _from_formula(frame, formula)
+        X, names, spec = _from_formula(frame, formula)
+        cols: tuple[str, ...] = ()
     else:
         cols = [covariates] if isinstance(covariates, str) else list(covariates)
         formula = " + ".join(map(str, cols)) or "1"  # [] : the intercept alone
         X, names = _from_columns(frame, cols)
+        spec, cols = None, tuple(map(str, cols))
     if X.shape[0] != n_groups:
         raise DataError(f"The design has {X.shape[0]} rows for {n_groups} groups.")
     _check_columns(X, names)
-    return Design(X, names, formula)
+    return Design(X, names, formula, spec, cols)
 
 
 def _is_column(frame: pd.DataFrame, name: str) -> bool:
     return name in frame.columns
 
 
-def _from_formula(frame: pd.DataFrame, formula: str) -> tuple[np.ndarray, tuple[str, ...]]:
+def _from_formula(frame: pd.DataFrame, formula: str) -> tuple[np.ndarray, tuple[str, ...], Any]:
     try:
         from formulaic import model_matrix
     except ImportError as exc:  # a dependency: should not happen
@@ -111,7 +144,7 @@ def _from_formula(frame: pd.DataFrame, formula: str) -> tuple[np.ndarray, tuple[
             from None
     names = tuple("intercept" if c == "Intercept" else str(c) for c in mm.columns)
     X = np.asarray(mm, dtype=float)
-    return X, names
+    return X, names, mm.model_spec
 
 
 def _missing_values(frame: pd.DataFrame) -> dict[str, tuple[int, Any]]:

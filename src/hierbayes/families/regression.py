@@ -447,9 +447,15 @@ class RegressionFitMixin:
                          caption=f"Posterior of log {self.regression.scale}, the "
                                  "population's concentration, with covariates.")
 
-    def _new_group_reason(self) -> str | None:
-        return ("a new group's prediction needs its covariates, which regression fits do "
-                "not take yet.")
+    def _new_group_reason(self, covariates: Any = None) -> str | None:
+        if covariates is None:
+            return ("a new group of a regression needs its covariates: "
+                    "predict_new(..., covariates={column: value, ...}).")
+        return None
+
+    def _new_prior(self, covariates: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        x = self.design.row(covariates)
+        return self.regression.population(self.nested.coef @ x, self.nested.v)
 
     def _evidence_reason(self) -> str | None:
         if not self.coef_prior_.proper or not self._scale_prior_proper():

@@ -111,6 +111,11 @@ class GammaPoissonRegressionResult(RegressionFitMixin, GammaPoissonResult):
             return prior.has_finite_mean("shape"), prior.has_finite_var("shape")
         return False, False  # m0/(alpha + m0)^2: no mean
 
+    def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
+        """E[exp(x'beta)] and E[theta_new²] depend on how the tails in beta and the
+        shape meet: decided from the quadrature (None)."""
+        return None, None
+
     def _scale_prior_text(self) -> str:
         prior = self.model._prior
         if prior.kind == "default":

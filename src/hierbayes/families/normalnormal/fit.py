@@ -182,7 +182,7 @@ class NormalNormalResult(Fit):
                                np.sqrt(d[None, :] ** 2 + tau2))
         return m, v + tau2
 
-    def _new_prior(self):
+    def _new_prior(self, covariates: Any = None):
         p = self.points.params
         return p["mu_mean"], p["mu_var"] + p["tau"] ** 2
 

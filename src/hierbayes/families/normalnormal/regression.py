@@ -174,7 +174,8 @@ def fit_regression(spec: Any, data: NormalSummaries, design: Design, fit_class: 
                          spec.tol, "Normal–Normal regression posterior of tau")
     tau2, _, b, C = conditional(grid.x)
     points = HyperPoints({"tau": np.sqrt(tau2)}, grid.weight)
-    return fit_class(spec, points, data, tau_grid=grid, X=X, names=names, coef_mean=b,
+    return fit_class(spec, points, data, tau_grid=grid, X=X, names=names, design=design,
+                     coef_mean=b,
                      coef_cov=C, coef_prior=coef_prior, n_eff=n_eff)
 
 
@@ -214,6 +215,7 @@ class NormalRegressionResult(NormalNormalResult):
 
     X: np.ndarray | None = None
     names: tuple[str, ...] = ()
+    design: Design | None = None
     coef_mean: np.ndarray | None = None
     coef_cov: np.ndarray | None = None
     coef_prior: tuple[np.ndarray, np.ndarray] | None = None
@@ -271,9 +273,18 @@ class NormalRegressionResult(NormalNormalResult):
         m = (fitted - h * y[None, :]) / (1.0 - h)
         return m, lev / (1.0 - h) + tau2
 
-    def _new_group_reason(self) -> str | None:
-        return ("a new group's prediction needs its covariates, which meta-regression fits "
-                "do not take yet (issue 13).")
+    def _new_group_reason(self, covariates: Any = None) -> str | None:
+        if covariates is None:
+            return ("a new group of a regression needs its covariates: "
+                    "predict_new(..., covariates={column: value, ...}).")
+        return None
+
+    def _new_prior(self, covariates: Any = None):
+        """theta_new | tau, y ~ Normal(x'b(tau), x'C(tau)x + tau²) at each tau point."""
+        x = self.design.row(covariates)
+        tau2 = self.points.params["tau"] ** 2
+        mean = self.coef_mean @ x
+        return mean, np.einsum("i,kij,j->k", x, self.coef_cov, x) + tau2
 
     def _evidence_reason(self) -> str | None:
         if self.coef_prior is None or self.model._prior.tau is None:
@@ -284,7 +295,9 @@ class NormalRegressionResult(NormalNormalResult):
         return float(self.tau_grid.log_norm)
 
     def _new_moments_exist(self) -> tuple[bool | None, bool | None]:
-        return None, None
+        """theta_new ~ Normal(x'b, x'Cx + tau²) at each tau: the mean is finite (b(tau)
+        is bounded); C grows like tau² as tau → ∞, so the variance needs E[tau²]."""
+        return True, self.model._prior.tau_moment(2, self.n_eff)
 
     def _draw(self, size: int, rng: np.random.Generator):
         d = self.data
