@@ -147,3 +147,26 @@ def test_new_group_with_covariates(bcg):
         assert abs(new.loc["theta", col] - np.quantile(theta, p)) < 0.02
     with pytest.raises(hb.errors.PriorError, match="covariates"):
         fit.predict_new(std_error=0.2)
+
+
+def test_population_mean_and_plots(bcg):
+    """groups['population_mean'] is x_j'E[beta] (the coefficients' means); the plots draw
+    exactly those numbers."""
+    from matplotlib.figure import Figure
+
+    from hierbayes import plots
+
+    fit = hb.NormalNormal().fit(bcg, covariates="~ ablat")
+    c = fit.coefficients["mean"]
+    np.testing.assert_allclose(fit.groups["population_mean"],
+                               c["intercept"] + c["ablat"] * bcg["ablat"], rtol=1e-12)
+    ax = plots.plot_regression(fit, "ablat", ax=Figure().subplots())
+    line = ax.get_lines()[0]
+    order = np.argsort(bcg["ablat"].to_numpy(), kind="stable")
+    np.testing.assert_allclose(line.get_ydata(), fit.groups["population_mean"].to_numpy()[order])
+    ax = plots.plot_coefficients(fit, ax=Figure().subplots())
+    np.testing.assert_allclose(ax.collections[1].get_offsets()[:, 0], c.to_numpy())
+    with pytest.raises(ValueError, match="ablat"):
+        plots.plot_regression(fit, "latitude", ax=Figure().subplots())
+    with pytest.raises(TypeError, match="covariates"):
+        plots.plot_coefficients(hb.NormalNormal().fit(bcg), ax=Figure().subplots())

@@ -17,7 +17,9 @@ from the fit's own tables, so what is drawn is what ``fit.groups``,
 * :func:`plot_ranks` — league-table rank intervals;
 * for a meta-analysis (:func:`hierbayes.meta_analysis`), from
   :mod:`hierbayes.output.meta_plots`: :func:`plot_forest`,
-  :func:`plot_tau_posterior`, :func:`plot_funnel`.
+  :func:`plot_tau_posterior`, :func:`plot_funnel`;
+* for a fit with covariates, from :mod:`hierbayes.output.regression_plots`:
+  :func:`plot_coefficients`, :func:`plot_regression` (pooling toward the line).
 """
 
 from __future__ import annotations
@@ -38,15 +40,18 @@ from hierbayes.output.plot_data import (
     pooling_table,
     population_mean,
 )
+from hierbayes.output.regression_plots import plot_coefficients, plot_regression
 
 __all__ = [
     "plot_caterpillar",
+    "plot_coefficients",
     "plot_forest",
     "plot_funnel",
     "plot_hyperposterior",
     "plot_pooling",
     "plot_ppc",
     "plot_ranks",
+    "plot_regression",
     "plot_shrinkage",
     "plot_tau_posterior",
 ]

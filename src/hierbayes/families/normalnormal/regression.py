@@ -257,6 +257,12 @@ class NormalRegressionResult(NormalNormalResult):
         sd = np.sqrt(w @ (v + (m - mean[None, :]) ** 2))
         return mean, sd, w @ (s2[None, :] / (s2[None, :] + tau2[:, None]))
 
+    def _table(self, probs: Sequence[float], names: list[str]) -> pd.DataFrame:
+        table = super()._table(probs, names)
+        pmean = self.X @ (self.points.weight @ self.coef_mean)  # E[x_j'beta]
+        table.insert(table.columns.get_loc("shrinkage"), "population_mean", pmean)
+        return table
+
     def _pair_quantiles(self, probs: Sequence[float]) -> np.ndarray:
         m, v, w, _ = self._theta_components(compress=True)
         return normal_mixture_quantiles(m, np.sqrt(v), w, np.asarray(probs, dtype=float))
