@@ -116,7 +116,7 @@ class GammaPoissonSpec(ModelSpec):
         are refused.
     pooling : {'partial', 'complete', 'none'}
         Partial pooling is the hierarchical model. Complete pooling fits one
-        rate with a Gamma(*pooled_prior) prior (shape, rate); no pooling fits
+        rate with a ``Gamma(*pooled_prior)`` prior (shape, rate); no pooling fits
         each group alone with the same prior.
     method : {'exact', 'eb'}
         'exact' integrates the hyperparameter posterior by adaptive quadrature;

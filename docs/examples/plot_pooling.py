@@ -1,0 +1,13 @@
+"""
+Complete, no and partial pooling
+================================
+
+``plots.plot_pooling(fit)``
+on the Beta–Binomial fit to the 71 rat tumor experiments.
+"""
+
+import hierbayes as hb
+from hierbayes import plots
+
+fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+plots.plot_pooling(fit)

@@ -1,0 +1,13 @@
+"""
+League table of ranks
+=====================
+
+``plots.plot_ranks(fit)``
+on the Beta–Binomial fit to the 71 rat tumor experiments.
+"""
+
+import hierbayes as hb
+from hierbayes import plots
+
+fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+plots.plot_ranks(fit)
