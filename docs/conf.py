@@ -15,7 +15,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "hierbayes"
 author = "hierbayes developers"
-copyright = "hierbayes developers"  # noqa: A001
+copyright = "hierbayes developers"
 
 extensions = [
     "sphinx.ext.autodoc",
