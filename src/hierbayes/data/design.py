@@ -53,8 +53,8 @@ class Design:
 
         Examples
         --------
-        >>> df = pd.DataFrame({"x": [1.0, 2.0, 4.0], "c": ["a", "b", "a"]})
-        >>> design_matrix(df, "~ x + C(c)", 3).row({"x": 3.0, "c": "b"}).tolist()
+        >>> df = pd.DataFrame({"x": [1.0, 2.0, 4.0, 3.0], "c": ["a", "b", "a", "b"]})
+        >>> design_matrix(df, "~ x + C(c)", 4).row({"x": 3.0, "c": "b"}).tolist()
         [1.0, 3.0, 1.0]
         """
         if not isinstance(covariates, Mapping):
