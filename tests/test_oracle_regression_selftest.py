@@ -248,8 +248,8 @@ def _check_zero_column(fit3, fit2, prior_sd, tol):
 @pytest.mark.skipif(not os.environ.get("HB_SLOW"),
                     reason="slow (~18 s), a property of the oracle alone (the library's "
                            "Beta-Binomial regression is checked against the oracle in "
-                           "tests/families/test_bb_regression.py): set HB_SLOW=1; the Gamma-Poisson "
-                           "twin below runs always")
+                           "tests/families/test_bb_regression.py): set HB_SLOW=1; the "
+                           "Gamma-Poisson twin below runs always")
 def test_bb_zero_covariate_column(seeds_intercept):
     seeds, kappa, fit2 = seeds_intercept
     X = np.column_stack([np.ones(len(seeds)), np.zeros(len(seeds))])
