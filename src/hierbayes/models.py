@@ -82,9 +82,10 @@ class NormalNormal(NormalNormalSpec):
 
 
 def compare_pooling(data: Any = None, *, prob: float = 0.95, model: Any = None,
-                    **columns: Any) -> pooling.PoolingComparison:
+                    covariates: Any = None, **columns: Any) -> pooling.PoolingComparison:
     return pooling.compare_pooling(
-        data, prob=prob, model=model if model is not None else BetaBinomial(), **columns
+        data, prob=prob, model=model if model is not None else BetaBinomial(),
+        covariates=covariates, **columns
     )
 
 

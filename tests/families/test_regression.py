@@ -170,3 +170,14 @@ def test_population_mean_and_plots(bcg):
         plots.plot_regression(fit, "latitude", ax=Figure().subplots())
     with pytest.raises(TypeError, match="covariates"):
         plots.plot_coefficients(hb.NormalNormal().fit(bcg), ax=Figure().subplots())
+
+
+def test_pooling_comparison_with_covariates(bcg):
+    """compare_pooling(covariates=...) adds the regression level: its LOGO terms are the
+    regression fit's own, and on BCG latitude predicts the left-out trials better."""
+    c = hb.compare_pooling(bcg, model=hb.NormalNormal(), covariates="~ ablat")
+    assert list(c.elpd.index) == ["complete", "none", "partial", "regression"]
+    reg = hb.NormalNormal().fit(bcg, covariates="~ ablat")
+    np.testing.assert_allclose(c.pointwise["regression"], reg.logo(), rtol=1e-12)
+    np.testing.assert_allclose(c.groups["regression_mean"], reg.groups["mean"], rtol=1e-12)
+    assert c.elpd.loc["regression", "elpd_logo"] > c.elpd.loc["partial", "elpd_logo"]

@@ -85,9 +85,14 @@ def compare_pooling(
     *,
     prob: float = 0.95,
     model: Any,
+    covariates: Any = None,
     **columns: Any,
 ) -> PoolingComparison:
     """Fit complete, no and partial pooling; estimates side by side and which predicts best.
+
+    With ``covariates`` a fourth level, ``regression`` (partial pooling toward
+    x_j'beta), joins them: the comparison then says whether the covariates
+    predict the left-out groups better than one common mean.
 
     Parameters
     ----------
@@ -100,6 +105,10 @@ def compare_pooling(
         defaults to ``BetaBinomial()``); its
         ``pooling`` is replaced for each level. Partial pooling must use
         ``method='exact'`` for the leave-one-group-out comparison.
+    covariates : str or list of str, optional
+        Group-level covariates (as for ``fit``): adds the ``regression`` level. A
+        regression prior (``{'coef': ...}``) serves that level; the others then use
+        the family's default prior.
     **columns
         Column roles, passed to ``fit`` (e.g. ``group=``, ``successes=``, ``trials=``).
 
@@ -123,8 +132,15 @@ def compare_pooling(
     fits: dict[str, Fit] = {}
     out: pd.DataFrame | None = None
     logo: dict[str, pd.Series] = {}
-    for pooling in POOLINGS:
-        fit = replace(base, pooling=pooling).fit(data, **columns)
+    plain = base
+    if isinstance(base.prior, dict) and "coef" in base.prior:
+        plain = replace(base, prior=None)
+    levels = [*POOLINGS, "regression"] if covariates is not None else list(POOLINGS)
+    for pooling in levels:
+        if pooling == "regression":
+            fit = replace(base, pooling="partial").fit(data, covariates=covariates, **columns)
+        else:
+            fit = replace(plain, pooling=pooling).fit(data, **columns)
         fits[pooling] = fit
         s = fit.summary(prob=prob)
         if out is None:
