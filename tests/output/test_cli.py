@@ -447,3 +447,26 @@ def test_fit_with_covariates_is_the_library_fit(capsys):
     assert "Covariate column(s) ['x'] not in the data" in capsys.readouterr().err
     assert main(["fit", "--dataset", "pumps", "--covariates", "x"]) == 2
     assert "Covariate column(s) ['x'] not in the data" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_is_a_quiet_success(tmp_path):
+    """`hierbayes fit big.csv | head -1`: the reader leaves early; exit 0, nothing on
+    stderr (no BrokenPipeError traceback)."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 50, 4000)
+    path = tmp_path / "big.csv"
+    pd.DataFrame({"group": np.arange(4000), "successes": rng.binomial(n, 0.3),
+                  "trials": n}).to_csv(path, index=False)
+    for fmt in ("csv", "table"):
+        proc = subprocess.Popen([sys.executable, "-m", "hierbayes", "fit", str(path),
+                                 "--no-intervals", "-f", fmt],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()  # as head does after its line
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 0, (fmt, err)
+        assert b"Traceback" not in err and b"BrokenPipe" not in err, (fmt, err)

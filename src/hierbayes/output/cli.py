@@ -8,6 +8,7 @@ use them, so ``--help``, ``--version`` and ``datasets`` start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from contextlib import nullcontext
@@ -538,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
             cli.main(args=args, prog_name="hierbayes", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except BrokenPipeError:  # the reader went away (| head): not an error of ours
+        _silence_stdout()
+        return 0
     except click.Abort:
         click.echo("aborted", err=True)
         return 1
@@ -569,6 +573,21 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second
+    BrokenPipeError (Python's advice for SIGPIPE, docs: signal, 'Note on SIGPIPE')."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
+
+
 def run() -> None:
     """Console-script wrapper: exit with :func:`main`'s code."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)

@@ -133,9 +133,13 @@ def _console(file: Any = None, width: int | None = None) -> Any:
     (a table is drawn at its natural width, lines are not padded)."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; the reader left (| head)
+            raise BrokenPipeError
+
     if file is None and width is not None:
-        return Console(width=width)
-    return Console(file=file, width=_UNLIMITED, no_color=True, highlight=False)
+        return _Console(width=width)
+    return _Console(file=file, width=_UNLIMITED, no_color=True, highlight=False)
 
 
 def print_table(title: str, frame: pd.DataFrame) -> None:
