@@ -21,6 +21,17 @@ __all__ = ["FitMethods"]
 class FitMethods:
     """Checks (MODEL.md §8), predictions, decisions and outputs of a fit, as methods."""
 
+    def _repr_html_(self) -> str:
+        """The fit in a notebook: its one-line summary, coefficients (with covariates),
+        hyperparameters and the first groups, as HTML tables."""
+        from hierbayes.html import results_html
+
+        tables = []
+        if hasattr(self, "coefficients"):
+            tables.append(("Coefficients", self.coefficients))
+        tables += [("Hyperparameters", self.hyper), ("Groups", self.groups)]
+        return results_html(repr(self), tables)
+
     def logo(self) -> pd.Series:
         """Exact leave-one-group-out log predictive density of each group's data.
 

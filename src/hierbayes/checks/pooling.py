@@ -49,6 +49,13 @@ class PoolingComparison:
     pointwise: pd.DataFrame
     fits: dict[str, Fit]
 
+    def _repr_html_(self) -> str:
+        from hierbayes.html import results_html
+
+        return results_html(f"Pooling comparison: {', '.join(self.elpd.index)}",
+                            [("Leave-one-group-out predictive comparison", self.elpd),
+                             ("Groups", self.groups)])
+
 
 def elpd_table(pointwise: pd.DataFrame) -> pd.DataFrame:
     """elpd, se, elpd_diff and se_diff from per-group log predictive densities (columns).
@@ -176,6 +183,12 @@ class MethodComparison:
     hyper: pd.DataFrame
     groups: pd.DataFrame
     fits: dict[str, Fit]
+
+    def _repr_html_(self) -> str:
+        from hierbayes.html import results_html
+
+        return results_html("Empirical Bayes against full Bayes",
+                            [("Hyperparameters", self.hyper), ("Groups", self.groups)])
 
 
 def compare_methods(data: Any = None, *, prob: float = 0.95, model: Any,

@@ -74,6 +74,12 @@ class PPCResult:
     replicated: dict[str, np.ndarray]
     observed: dict[str, float]
 
+    def _repr_html_(self) -> str:
+        from hierbayes.html import results_html
+
+        return results_html("Posterior predictive check (p = P(T(y_rep) ≥ T(y) | y))",
+                            [("Statistics", self.table)])
+
 
 def _evaluate(f: Statistic, y: np.ndarray, name: str, observed: bool = False) -> np.ndarray:
     """A statistic on a stack of data sets, vectorised if it can be, else row by row."""
