@@ -470,3 +470,30 @@ def test_a_closed_pipe_is_a_quiet_success(tmp_path):
         err = proc.stderr.read()
         assert proc.wait(timeout=120) == 0, (fmt, err)
         assert b"Traceback" not in err and b"BrokenPipe" not in err, (fmt, err)
+
+
+def test_prior_option_is_the_python_prior(capsys):
+    """--prior NAME=DIST:ARGS builds the API's prior dict: the same numbers, echoed in the
+    metadata; bad pieces are named (exit 2)."""
+    from scipy import stats
+
+    assert main(["fit", "--dataset", "eight_schools", "--prior", "tau=halfcauchy:scale=5",
+                 "--prior", "mu=norm:loc=0,scale=100", "-f", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    want = NormalNormal(prior={"tau": stats.halfcauchy(scale=5),
+                               "mu": stats.norm(0, 100)}).fit(
+        hb.datasets.load("eight_schools")).hyper
+    got = {row["parameter"]: row for row in doc["hyper"]}
+    assert got["tau"]["mean"] == pytest.approx(float(want.loc["tau", "mean"]), rel=1e-12)
+    assert doc["metadata"]["prior_options"] == {"tau": "halfcauchy(scale=5)",
+                                                "mu": "norm(loc=0, scale=100)"}
+    for bad, words in (("kappa=nope:1", "not a scipy.stats continuous"),
+                       ("kappa=lognorm:-1", "invalid parameters"),
+                       ("kappa lognorm", "NAME=DIST:ARGS"),
+                       ("kappa=lognorm:one", "'one' is not a number"),
+                       ("kappa=halfcauchy:5", "give loc and scale by name")):
+        assert main(["fit", "--dataset", "rats", "--prior", bad,
+                     "--prior", "mu=beta:1,1"]) == 2
+        assert words in capsys.readouterr().err
+    assert main(["fit", "--dataset", "rats", "--prior", "tau=halfcauchy:scale=5"]) == 2
+    assert "keys" in capsys.readouterr().err  # a prior of another family: named

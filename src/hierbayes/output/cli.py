@@ -40,6 +40,7 @@ from hierbayes.output.options import (
     column_roles,
     data_options,
     json_metadata,
+    make_model,
     method_option,
     model_class,
     output_options,
@@ -147,7 +148,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
     """
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
-    model = cls(pooling=pooling, method=method, probs=central_probs(prob))
+    model = make_model(cls, given, pooling=pooling, method=method, probs=central_probs(prob))
     if data == STDIN and engine == "dask":
         raise click.UsageError("standard input is read in memory: use --engine pandas")
     if use_dask(data, engine) and dataset is None:
@@ -241,7 +242,7 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     frame = read_data(data, dataset, text=(roles["group"],))
-    model = cls()
+    model = make_model(cls, given)
     result = compare_pooling(frame, prob=prob, model=model, **roles)
     groups = result.groups
     emit(
@@ -290,7 +291,7 @@ def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **giv
     fmt = check_output(output, fmt)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
-    model = cls(pooling=pooling)
+    model = make_model(cls, given, pooling=pooling)
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     ppc = result.ppc(draws=draws, seed=seed)
     try:
@@ -350,7 +351,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     fmt = check_output(output, fmt)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
-    model = cls()
+    model = make_model(cls, given)
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
     table.insert(0, "mean", result.moments["mean"])
@@ -405,7 +406,7 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     fmt = check_output(output, fmt)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
-    model = cls()
+    model = make_model(cls, given)
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     args = {}
     if design is not None:
@@ -471,7 +472,7 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     tail = (1 - prob) / 2
-    model = cls(pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
+    model = make_model(cls, given, pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
     result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
     with progress_bar(), replacing(output) as tmp:
         write_report(result, tmp, title=title, prob=prob, draws=draws, seed=seed)

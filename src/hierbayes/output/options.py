@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import numpy as np
 
 from hierbayes import datasets
 from hierbayes._version import __version__
@@ -82,7 +83,80 @@ COLUMN_OPTIONS = [
     click.option("--std-error", "std_error", help="Column of standard errors (normal)."),
     click.option("--counts", help="Column of event counts (poisson)."),
     click.option("--exposure", help="Column of exposures (poisson)."),
+    click.option("--prior", "prior", multiple=True, metavar="NAME=DIST:ARGS",
+                 help="A hyperprior, as in the Python API's prior dict, one per option: "
+                 "'mu=beta:1,1', 'kappa=lognorm:1,scale=10', 'tau=halfcauchy:scale=5', "
+                 "'coef=norm:loc=0,scale=2.5' (covariates; 'coef.x1=...' for one). DIST "
+                 "is a scipy.stats continuous distribution; ARGS its shape parameters, "
+                 "then loc= and scale= by name."),
 ]
+
+
+def parse_priors(values: tuple[str, ...]) -> dict[str, Any] | None:
+    """``--prior`` values to the Python API's prior dict (None when there are none).
+
+    Examples
+    --------
+    >>> p = parse_priors(("mu=beta:1,1", "kappa=lognorm:1,scale=10", "coef.x=norm:scale=2"))
+    >>> p["kappa"].kwds, p["coef"]["x"].kwds
+    ({'scale': 10.0}, {'scale': 2.0})
+    """
+    if not values:
+        return None
+    from scipy import stats
+
+    out: dict[str, Any] = {}
+    for value in values:
+        name, sep, spec = value.partition("=")
+        dist_name, _, arg_text = spec.partition(":")
+        name, dist_name = name.strip(), dist_name.strip()
+        if not sep or not name or not dist_name:
+            raise click.BadParameter(f"{value!r}: write NAME=DIST:ARGS, e.g. "
+                                     "'tau=halfcauchy:5'.", param_hint="--prior")
+        dist = getattr(stats, dist_name, None)
+        if not isinstance(dist, stats.rv_continuous):
+            raise click.BadParameter(f"{value!r}: {dist_name!r} is not a scipy.stats "
+                                     "continuous distribution (e.g. norm, halfcauchy, "
+                                     "lognorm, gamma, beta).", param_hint="--prior")
+        args, kwds = [], {}
+        for piece in filter(None, (x.strip() for x in arg_text.split(","))):
+            key, eq, num = piece.rpartition("=")
+            try:
+                number = float(num)
+            except ValueError:
+                raise click.BadParameter(f"{value!r}: {num!r} is not a number.",
+                                         param_hint="--prior") from None
+            if eq:
+                kwds[key.strip()] = number
+            else:
+                args.append(number)
+        n_shapes = len(dist.shapes.split(",")) if dist.shapes else 0
+        if len(args) > n_shapes:  # scipy would read them as loc and scale: ask for names
+            raise click.BadParameter(
+                f"{value!r}: {dist_name} takes {n_shapes} shape parameter(s) "
+                f"({dist.shapes or 'none'}); give loc and scale by name, e.g. "
+                f"'{name}={dist_name}:{','.join(['1'] * n_shapes + ['scale=5'])}'.",
+                param_hint="--prior")
+        try:
+            frozen = dist(*args, **kwds)
+            valid = not np.any(np.isnan(frozen.support()))  # NaN: invalid parameters
+        except Exception as exc:
+            raise click.BadParameter(f"{value!r}: {exc}", param_hint="--prior") from None
+        if not valid:
+            raise click.BadParameter(f"{value!r}: invalid parameters for {dist_name} "
+                                     f"({arg_text or 'none'}).", param_hint="--prior")
+        head, _, sub = name.partition(".")
+        if sub:
+            out.setdefault(head, {})[sub] = frozen
+        else:
+            out[name] = frozen
+    return out
+
+
+def make_model(cls: type, given: dict[str, Any], **settings: Any) -> Any:
+    """The model of a command, with the ``--prior`` values of ``given`` if any."""
+    prior = parse_priors(tuple(given.get("prior") or ()))
+    return cls(**settings) if prior is None else cls(prior=prior, **settings)
 
 
 def with_columns(f):
@@ -142,7 +216,7 @@ def column_roles(group: str | None, roles: tuple[str, ...],
     out: dict[str, Any] = {"group": group if group is not None else "group"}
     for role in roles:
         out[role] = given.get(role) or role
-    stray = [k for k, v in given.items() if v and k not in roles]
+    stray = [k for k, v in given.items() if v and k not in roles and k != "prior"]
     if stray:
         raise click.UsageError(
             f"--{stray[0].replace('_', '-')} does not belong to this family; its columns are "
@@ -158,6 +232,16 @@ def central_probs(prob: float) -> tuple[float, float, float]:
     return tail, 0.5, float(f"{1 - tail:.12g}")
 
 
+def _prior_text(prior: Any) -> Any:
+    """The prior as given, in words (JSON metadata)."""
+    if isinstance(prior, dict):
+        return {k: _prior_text(v) for k, v in prior.items()}
+    if hasattr(prior, "dist"):
+        args = [f"{a:g}" for a in prior.args] + [f"{k}={v:g}" for k, v in prior.kwds.items()]
+        return f"{prior.dist.name}({', '.join(args)})"
+    return None if prior is None else str(prior)
+
+
 def json_metadata(command: str, model: Any, info: dict[str, Any], data: str | None,
               dataset: str | None, roles: dict[str, Any], *, fit: Any = None,
               **extra: Any) -> dict[str, Any]:
@@ -170,6 +254,7 @@ def json_metadata(command: str, model: Any, info: dict[str, Any], data: str | No
         "pooling": model.pooling,
         "method": model.method,
         "prior": model._prior.describe(),
+        "prior_options": _prior_text(model.prior),
         "probs": [float(p) for p in model.probs],
         "data": (f"dataset:{dataset}" if dataset is not None
                  else "stdin" if data == STDIN else data),
