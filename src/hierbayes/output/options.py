@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import numpy as np
 
 from hierbayes import datasets
 from hierbayes._version import __version__
@@ -103,6 +102,7 @@ def parse_priors(values: tuple[str, ...]) -> dict[str, Any] | None:
     """
     if not values:
         return None
+    import numpy as np
     from scipy import stats
 
     out: dict[str, Any] = {}
