@@ -497,3 +497,25 @@ def test_prior_option_is_the_python_prior(capsys):
         assert words in capsys.readouterr().err
     assert main(["fit", "--dataset", "rats", "--prior", "tau=halfcauchy:scale=5"]) == 2
     assert "keys" in capsys.readouterr().err  # a prior of another family: named
+
+
+def test_an_obvious_label_column_is_used_and_named(tmp_path, capsys):
+    """No --group and no 'group' column: a column named like labels (else the one text
+    column) holds the groups, said on stderr; rows of one label are combined."""
+    path = tmp_path / "h.csv"
+    path.write_text("hospital,deaths,patients\nA,3,40\nB,5,60\nA,1,20\nC,2,15\n")
+    assert main(["fit", str(path), "--successes", "deaths", "--trials", "patients",
+                 "-f", "json", "--no-intervals"]) == 0
+    out = capsys.readouterr()
+    assert "using 'hospital' as the group labels" in out.err
+    rows = {r["group"]: r for r in json.loads(out.out)["groups"]}
+    assert sorted(rows) == ["A", "B", "C"]
+    assert (rows["A"]["successes"], rows["A"]["trials"]) == (4, 60)
+    path.write_text("deaths,patients,where\n3,40,x\n5,60,y\n")
+    assert main(["fit", str(path), "--successes", "deaths", "--trials", "patients",
+                 "-f", "json", "--no-intervals"]) == 0
+    assert "using 'where'" in capsys.readouterr().err  # the one text column
+    path.write_text("deaths,patients\n3,40\n5,60\n")
+    assert main(["fit", str(path), "--successes", "deaths", "--trials", "patients",
+                 "-f", "json", "--no-intervals"]) == 0
+    assert "note:" not in capsys.readouterr().err  # nothing to guess: each row a group

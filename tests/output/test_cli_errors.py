@@ -227,7 +227,7 @@ def _no_work(monkeypatch):
     def read(*args, **kwargs):
         raise AssertionError("the data were read before the output was checked")
 
-    monkeypatch.setattr("hierbayes.output.cli.read_data", read)
+    monkeypatch.setattr("hierbayes.output.files.read_data", read)
 
 
 def test_parquet_without_pyarrow_is_refused_before_work_with_the_install_hint(

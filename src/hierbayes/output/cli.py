@@ -26,7 +26,6 @@ from hierbayes.output.files import (
     check_place,
     progress_bar,
     read_dask,
-    read_data,
     replacing,
     use_dask,
     write_dask,
@@ -46,6 +45,7 @@ from hierbayes.output.options import (
     output_options,
     pooling_option,
     prob_option,
+    read_roles,
 )
 from hierbayes.output.tables import Grid, emit, emit_text, json_value, print_table, sort_groups
 
@@ -172,7 +172,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
             raise click.UsageError(f"the {info['family']} family takes no covariates yet")
         roles["covariates"] = (covariates if "~" in covariates
                                else [c.strip() for c in covariates.split(",") if c.strip()])
-    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
+    result = model.fit(read_roles(data, dataset, roles, group), **roles)
     with progress_bar():
         groups = result.groups if intervals else result.moments
     tables = {"hyper": result.hyper, "groups": sort_groups(groups, sort, descending)}
@@ -241,7 +241,7 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     fmt = check_output(output, fmt)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
-    frame = read_data(data, dataset, text=(roles["group"],))
+    frame = read_roles(data, dataset, roles, group)
     model = make_model(cls, given)
     result = compare_pooling(frame, prob=prob, model=model, **roles)
     groups = result.groups
@@ -292,7 +292,7 @@ def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **giv
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given, pooling=pooling)
-    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
+    result = model.fit(read_roles(data, dataset, roles, group), **roles)
     ppc = result.ppc(draws=draws, seed=seed)
     try:
         evidence: float | None = float(result.log_evidence())
@@ -352,7 +352,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given)
-    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
+    result = model.fit(read_roles(data, dataset, roles, group), **roles)
     table = result.ranks(draws=draws, seed=seed, top=top, prob=prob, descending=not ascending)
     table.insert(0, "mean", result.moments["mean"])
     if exact_best:
@@ -407,7 +407,7 @@ def predict(data, dataset, family, group, design, observed, prob, fmt, output,
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given)
-    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
+    result = model.fit(read_roles(data, dataset, roles, group), **roles)
     args = {}
     if design is not None:
         args[result.design_name] = design
@@ -473,7 +473,7 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     roles = column_roles(group, info["roles"], given)
     tail = (1 - prob) / 2
     model = make_model(cls, given, pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
-    result = model.fit(read_data(data, dataset, text=(roles["group"],)), **roles)
+    result = model.fit(read_roles(data, dataset, roles, group), **roles)
     with progress_bar(), replacing(output) as tmp:
         write_report(result, tmp, title=title, prob=prob, draws=draws, seed=seed)
     click.echo(f"wrote {output}", err=True)

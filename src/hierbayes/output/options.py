@@ -264,3 +264,36 @@ def json_metadata(command: str, model: Any, info: dict[str, Any], data: str | No
         meta["n_groups"] = len(fit.group_labels)
         meta["numerical_error"] = json_value(fit.error)
     return {**meta, **extra}
+
+
+_LABEL_NAMES = ("group", "id", "name", "label", "study", "trial", "school", "hospital",
+                "unit", "area", "district", "county", "city", "site", "center", "centre",
+                "player", "plate", "experiment", "region", "country", "state")
+
+
+def read_roles(data: str | None, dataset: str | None, roles: dict[str, Any],
+               group: str | None) -> Any:
+    """The command's data; without ``--group`` and without a 'group' column, an obvious
+    label column (named like one, else the one non-numeric column) becomes the group
+    column, said in one line on stderr (``roles`` is updated)."""
+    from hierbayes.output.files import read_data
+
+    frame = read_data(data, dataset, text=(roles["group"],))
+    if group is not None or roles["group"] in frame.columns:
+        return frame
+    used = {v for v in roles.values() if isinstance(v, str)}
+    free = [c for c in frame.columns if isinstance(c, str) and c not in used]
+    named = [c for c in free if c.strip().lower() in _LABEL_NAMES]
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    text = [c for c in free
+            if not is_numeric_dtype(frame[c]) and not is_bool_dtype(frame[c])]
+    pick = (named or text or [None])[0]
+    if pick is not None:
+        roles["group"] = pick
+        others = [c for c in (named + text) if c != pick]
+        also = f"; other candidates: {', '.join(map(repr, others))}" if others else ""
+        click.echo(f"note: no 'group' column; using {pick!r} as the group labels "
+                   f"(rows with one label are combined; --group chooses another{also}).",
+                   err=True)
+    return frame
