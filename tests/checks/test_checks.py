@@ -318,7 +318,8 @@ def test_efron_morris_partial_pooling_predicts_the_rest_of_the_season_best():
 
 def test_ppc_against_independent_simulation(rats_fit):
     res = rats_fit.ppc(draws=4000, seed=1)
-    assert list(res.table.index) == ["zeros", "max_rate", "min_rate", "var_rate"]
+    # min_rate is 0 on rats (p = 1 whatever the model): not a default
+    assert list(res.table.index) == ["zeros", "max_rate", "var_rate"]
     assert res.observed["zeros"] == 14 and res.observed["max_rate"] == pytest.approx(6 / 16)
     # an independent replication: draws → scipy binomial → statistics
     d = rats_fit.draws(4000, seed=7)
@@ -337,6 +338,17 @@ def test_ppc_against_independent_simulation(rats_fit):
         assert abs(res.table.loc[name, "p_value_le"] - p_le) < 4.5 * se_le, name
         assert abs(res.table.loc[name, "replicated_mean"] - t.mean()) < 4.5 * t.std() * math.sqrt(
             2 / 4000), name
+
+
+def test_ppc_defaults_leave_out_checks_that_cannot_fail():
+    """A default statistic observed at 0, its least value, has p = 1 for every model."""
+    pumps = hb.GammaPoisson().fit(hb.datasets.load("pumps"))  # no zero counts
+    assert list(pumps.ppc(draws=50).table.index) == ["max_rate", "min_rate", "var_rate"]
+    flat = hb.BetaBinomial().fit(pd.DataFrame({"successes": [2, 2, 2], "trials": [5, 5, 5]}))
+    assert list(flat.ppc(draws=50).table.index) == ["max_rate", "min_rate"]  # no 0, no spread
+    # asked for by name, a statistic is computed whatever its value
+    res = pumps.ppc({"zeros": lambda y: (y == 0).sum(-1)}, draws=200)
+    assert res.table.loc["zeros", "p_value"] == 1.0
 
 
 def test_ppc_user_statistic_and_vectorisation(rats_fit):

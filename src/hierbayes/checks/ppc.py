@@ -20,17 +20,43 @@ from hierbayes.validate import check_positive_int
 if TYPE_CHECKING:
     from hierbayes.result import Fit
 
-__all__ = ["PPCResult", "default_statistics", "posterior_predictive_check"]
+__all__ = ["STATISTIC_NOTES", "PPCResult", "default_statistics", "posterior_predictive_check"]
+
+#: What each default statistic asks of the model, in words.
+STATISTIC_NOTES = {
+    "zeros": "the number of groups with a zero count: does the model expect as many "
+             "empty groups as were seen?",
+    "max_rate": "the largest raw rate: is the most extreme group more extreme than the "
+                "model allows?",
+    "min_rate": "the smallest raw rate: the same question at the low end.",
+    "var_rate": "the variance of the raw rates: does the model reproduce the spread "
+                "between groups?",
+    "max": "the largest estimate: is the most extreme group more extreme than the model "
+           "allows?",
+    "min": "the smallest estimate: the same question at the low end.",
+    "var": "the variance of the estimates: does the model reproduce the spread between "
+           "groups?",
+}
 
 
 Statistic = Callable[[np.ndarray], Any]
 
 
 def default_statistics(fit: Fit) -> dict[str, Statistic]:
-    """The default test statistics: for counts the number of groups with zero
-    counts and the max, min and variance of the raw rates; for estimates their
-    max, min and variance (each only where it is defined: a variance needs two
-    groups, a rate a group with trials or exposure)."""
+    """The default test statistics, chosen so that each can disagree with the data.
+
+    For counts: ``zeros`` (the number of groups with a zero count: does the
+    model expect as many empty groups as were seen?), ``max_rate`` and
+    ``min_rate`` (the largest and smallest raw rate: are the extreme groups
+    more extreme than the model allows?) and ``var_rate`` (the variance of
+    the raw rates: is the spread between groups captured?). For estimates:
+    ``max``, ``min`` and ``var`` of the estimates. Each only where it is
+    defined (a variance needs two groups, a rate a group with trials or
+    exposure), and a statistic whose observed value is 0, the least it can
+    take (no zero counts, a zero rate, rates all equal), is left out: then
+    p = P(T(y_rep) ≥ T(y)) = 1 whatever the model, a check that cannot fail.
+    Pass ``statistics`` to check it anyway.
+    """
     if not fit._conj.discrete:
         out: dict[str, Statistic] = {"max": lambda y: y.max(axis=-1),
                                      "min": lambda y: y.min(axis=-1)}
@@ -50,7 +76,11 @@ def default_statistics(fit: Fit) -> dict[str, Statistic]:
         out["min_rate"] = lambda y: rate(y).min(axis=-1)
     if ok.sum() >= 2:  # a variance needs two rates
         out["var_rate"] = lambda y: rate(y).var(axis=-1, ddof=1)
-    return out
+    y = fit.observed()[None, :]
+    at_least = {k: float(np.asarray(f(y))[0]) for k, f in out.items()}
+    if "var_rate" in out:  # rounding can make the variance of equal rates 1e-33
+        at_least["var_rate"] = float(np.ptp(rate(y)))
+    return {k: f for k, f in out.items() if at_least[k] > 0.0}
 
 
 @dataclass(frozen=True)
