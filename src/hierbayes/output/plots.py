@@ -69,12 +69,28 @@ def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 4.8)) -> Any:
     return plt.subplots(figsize=figsize)[1]
 
 
-def _label_groups(ax: Any, axis: str, pos: np.ndarray, labels: pd.Index) -> None:
-    """Name the groups on an axis when there are few enough to read."""
-    if len(labels) > _LABEL_LIMIT:
-        return
+def _label_groups(ax: Any, axis: str, pos: np.ndarray, labels: pd.Index) -> str:
+    """Name the groups on an axis by their labels (never by sort position): all of
+    them up to ``_LABEL_LIMIT``, else every k-th; returns '' or ', every k-th named'."""
+    step = max(1, -(-len(labels) // _LABEL_LIMIT))
     setter = ax.set_yticks if axis == "y" else ax.set_xticks
-    setter(pos, [str(g) for g in labels], fontsize="small")
+    setter(pos[::step], [str(g) for g in labels[::step]], fontsize="small")
+    if axis == "x":
+        ax.tick_params(axis="x", labelrotation=90)
+    return "" if step == 1 else f"; every {_ordinal(step)} named"
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _legend_above(ax: Any, title: str) -> None:
+    """The legend in a row between the title and the axes, where it hides no mark."""
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(handles), 3),
+              fontsize="small", frameon=False, borderaxespad=0.2)
+    ax.set_title(title, pad=22)
 
 
 def _mean_line(ax: Any, fit: Any, horizontal: bool) -> None:
@@ -161,8 +177,8 @@ def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: A
     Returns
     -------
     matplotlib.axes.Axes
-        Group k from the bottom is the k-th smallest posterior mean; groups
-        are named on the y axis when there are at most 40.
+        Group k from the bottom is the k-th smallest posterior mean; the y
+        axis names the groups by label (every k-th of more than 40).
 
     Examples
     --------
@@ -183,11 +199,10 @@ def plot_caterpillar(fit: Any, *, ax: Any = None, prob: float = 0.95, **style: A
     kw = {"color": "C0", "s": 14, "zorder": 2, "label": "posterior mean"}
     ax.scatter(s["mean"].to_numpy(float), y, **(kw | style))
     _mean_line(ax, fit, horizontal=False)
-    _label_groups(ax, "y", y, s.index)
+    named = _label_groups(ax, "y", y, s.index)
     ax.set_xlabel(f"theta ({info_of(fit).theta})")
-    ax.set_ylabel("group (sorted by posterior mean)")
-    ax.set_title(f"Group posteriors: means and {prob:.0%} intervals")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.set_ylabel(f"group (sorted by posterior mean{named})")
+    _legend_above(ax, f"Group posteriors: means and {prob:.0%} intervals")
     return ax
 
 
@@ -235,15 +250,12 @@ def plot_pooling(source: Any, *, ax: Any = None, prob: float = 0.95, **style: An
             float)
         err = np.vstack([np.maximum(m - lo, 0.0), np.maximum(hi - m, 0.0)])
         kw = {"fmt": "o", "markersize": 3, "elinewidth": 1.0, "color": f"C{k}",
-              "label": f"{pooling} pooling"}
+              "label": f"{'no' if pooling == 'none' else pooling} pooling"}
         ax.errorbar(x + (k - 1) * 0.25, m, yerr=err, **(kw | style))
-    _label_groups(ax, "x", x, table.index)
-    if len(table) <= _LABEL_LIMIT:
-        ax.tick_params(axis="x", labelrotation=90)
-    ax.set_xlabel("group (sorted by the no-pooling estimate)")
+    named = _label_groups(ax, "x", x, table.index)
+    ax.set_xlabel(f"group (sorted by the no-pooling estimate{named})")
     ax.set_ylabel("theta: mean and interval")
-    ax.set_title("Complete, no and partial pooling")
-    ax.legend(loc="upper left", fontsize="small")
+    _legend_above(ax, "Complete, no and partial pooling")
     return ax
 
 
@@ -457,10 +469,9 @@ def plot_ranks(fit: Any, *, ax: Any = None, draws: int = 4000, seed: int | None 
               color="0.5", linewidth=1.0, label="rank interval")
     kw = {"color": "C0", "s": 14, "zorder": 2, "label": "mean rank"}
     ax.scatter(r["mean_rank"].to_numpy(float), y, **(kw | style))
-    _label_groups(ax, "y", y, r.index)
+    named = _label_groups(ax, "y", y, r.index)
     ax.set_xlim(0.5, len(r) + 0.5)
     ax.set_xlabel("rank (1 = largest theta)")
-    ax.set_ylabel("group (best mean rank at the top)")
-    ax.set_title("League table: posterior ranks")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.set_ylabel(f"group (best mean rank at the top{named})")
+    _legend_above(ax, "League table: posterior ranks")
     return ax
