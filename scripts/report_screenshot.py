@@ -3,7 +3,7 @@
 Uses Debian's Chromium (``apt-get install chromium``) through Playwright
 (``pip install -e ".[test]"``; no ``playwright install`` needed)::
 
-    python scripts/report_screenshot.py                        # rats -> report_rats.png
+    python scripts/report_screenshot.py                        # rats -> out/report_rats.png
     python scripts/report_screenshot.py --dataset pumps -o pumps.png --html pumps.html
 
 Prints the console errors of the page, if any, and exits with 1 when there were.
@@ -40,7 +40,8 @@ def screenshot(html: Path, png: Path, *, width: int = 1280, full_page: bool = Tr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="rats", help="bundled data set (default rats)")
-    parser.add_argument("-o", "--output", help="PNG to write (default report_<dataset>.png)")
+    parser.add_argument("-o", "--output",
+                        help="PNG to write (default out/report_<dataset>.png, untracked)")
     parser.add_argument("--html", help="also keep the HTML report here")
     parser.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
     args = parser.parse_args(argv)
@@ -52,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     info = family_of_dataset(hb.datasets.DATASETS[args.dataset].family)
     model = getattr(hb, info.model)()
     fit = model.fit(hb.datasets.load(args.dataset))
-    png = Path(args.output or f"report_{args.dataset}.png")
+    png = Path(args.output or Path("out") / f"report_{args.dataset}.png")
+    png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(args.html) if args.html else Path(tmp) / "report.html"
-        write_report(fit, html, title=f"hierbayes report: {args.dataset}")
+        write_report(fit, html, data_name=args.dataset)
         errors = screenshot(html, png, width=args.width)
     for e in errors:
         print(f"console error: {e}", file=sys.stderr)

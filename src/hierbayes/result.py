@@ -438,6 +438,51 @@ class Fit:
         assert grid is not None
         return float(grid.log_norm + self.points.log_const)
 
+    # ---- the model as mathematics (the report) ------------------------------------
+    def model_lines(self) -> list[tuple[str, str]]:
+        """The fitted model, a line each: (a MathML formula or '', the same in words).
+
+        The sampling model, then (partial pooling) the population distribution
+        and the hyperprior, or (complete / no pooling) the prior of the shared
+        or of each group's theta.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> fit = hb.BetaBinomial().fit(hb.datasets.load("rats"))
+        >>> [words.split(":")[0] for _, words in fit.model_lines()]
+        ['Data', 'Population', 'Prior']
+        """
+        from hierbayes.mathml import block, op, row, sub
+
+        lines = [self._model_sampling()]
+        pooling = self.model.pooling
+        if pooling == "partial":
+            lines += [self._model_population(), self._model_hyperprior()]
+            if self.model.method == "eb":
+                lines.append(("", "Empirical Bayes: the hyperparameters are fixed at the "
+                              "maximum of the marginal likelihood, so their uncertainty is "
+                              "not carried into the group posteriors."))
+        elif pooling == "complete":
+            shared = ("θ", "Complete pooling: one value θ shared by every group, θ_j = θ.")
+            lines += [(block(row(sub("θ", "j"), op("="), "θ")), shared[1]),
+                      self._model_pooled(shared[0])]
+        else:
+            lines.append(self._model_pooled(sub("θ", "j")))
+        return lines
+
+    def _model_sampling(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _model_population(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _model_pooled(self, symbol: str) -> tuple[str, str]:
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         m = self.model
         acc = f", numerical error {self.error:.1g}" if self.points.grid is not None else ""

@@ -134,7 +134,13 @@ def test_report_contents(fit, pages):
     assert "∞" in "".join(c for r in hyper for c in r) or fit.observed_name == "estimate"
     assert len(page.tables["pooling-table"]) == len(s) + 1
     assert "partial_mean" in page.tables["pooling-table"][0]
-    assert html.escape(repr(fit)) in pages and html.escape(repr(fit.model)) in pages
+    # the model as mathematics and in words, not as Python reprs
+    assert "prior=None" not in pages and "probs=(" not in pages and "<pre>" not in pages
+    model = pages.split('<section id="model">')[1].split("</section>")[0]
+    lines = fit.model_lines()
+    assert model.count('<math display="block">') == sum(bool(m) for m, _ in lines) >= 2
+    for _, words in lines:
+        assert html.escape(words, quote=True) in model
     assert f"{fit.error:.2g}" in pages and "tolerance 1e-10" in pages
     assert "within tolerance" in pages
 
@@ -181,7 +187,7 @@ def test_report_of_many_groups(tmp_path, monkeypatch):
     assert all(base64.b64decode(u.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n" for u in png)
     assert len(srcs) - len(png) == 2  # hyperparameters, predictive checks
     rows = _parse(page).tables["group-table"]
-    assert len(rows) == 9 and "First 8 of 12 rows." in page
+    assert len(rows) == 9 and "First 8 of 12 rows; the whole table" in page
     assert rows[0][-3:-1] == ["q5", "q95"]  # prob=0.9 is not in model.probs: from summary
 
 
@@ -193,6 +199,11 @@ def test_cli_report(tmp_path):
                  "--title", "T&T", "--draws", "200", "--prob", "0.9", "-o", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     assert "<title>T&amp;T</title>" in page and "Beta–Binomial" in page
+    # without --title, the title names the family, the data and their size
+    assert main(["report", str(csv), "--group", "lab", "--successes", "y", "--trials", "n",
+                 "--draws", "100", "-o", str(out)]) == 0
+    title = re.search("<title>(.*)</title>", out.read_text(encoding="utf-8")).group(1)
+    assert title == "Beta–Binomial model of the d.csv data, 3 groups"
     rows = _parse(page).tables["group-table"]
     assert [r[0] for r in rows[1:]] == ["a", "b", "c"]
     assert rows[0][-4:-1] == ["q5", "q50", "q95"]  # the CLI's probs follow --prob
@@ -209,6 +220,40 @@ def test_fit_report_delegates(tmp_path, monkeypatch):
     fit = hb.GammaPoisson().fit(hb.datasets.load("pumps"))
     fit.report(tmp_path / "pumps.html", title="pumps", draws=200)
     assert calls == [((fit, tmp_path / "pumps.html"), {"title": "pumps", "draws": 200})]
+
+
+def _notes(page: str) -> list[str]:
+    return [html.unescape(re.sub("<[^>]+>", "", n))
+            for n in re.findall(r'<p class="note">(.*?)</p>', page)]
+
+
+def test_report_explains_what_it_hides_and_what_it_leaves_out():
+    _, rats = _rendered("binomial")
+    notes = _notes(rats)
+    # 71 rows in a box that shows ~20: the reader is told
+    assert "71 rows × 10 columns: scroll inside the table to see them all." in notes
+    assert "71 rows × 13 columns: scroll inside the table to see them all." in notes  # pooling
+    # ∞ explained where it is: means of alpha, beta, kappa on rats
+    assert ("∞ in the mean column: the posterior mean of alpha, beta, kappa does not exist "
+            "(a heavy tail); the quantiles do.") in notes
+    # predictive checks: none that cannot fail (rats' smallest rate is 0), each explained
+    checks = _parse(rats).tables["ppc-table"]
+    assert [r[0] for r in checks[1:]] == ["zeros", "max_rate", "var_rate"]
+    assert "does the model reproduce the spread between groups?" in rats
+    pumps_fit, pumps = _rendered("poisson")
+    notes = _notes(pumps)
+    # pumps: the sd of the parameter named 'mean' is infinite, said so by name
+    assert ("∞ in the sd column: the posterior standard deviation of mean does not exist "
+            "(a heavy tail); the quantiles do.") in notes
+    assert np.isinf(pumps_fit.hyper.loc["mean", "sd"])
+    assert [r[0] for r in _parse(pumps).tables["ppc-table"][1:]] == [
+        "max_rate", "min_rate", "var_rate"]  # no zero counts: 'zeros' could not fail
+    # the empty no-pooling elpd row is explained (flat prior: no predictive density)
+    elpd = {r[0]: r[1:] for r in _parse(pumps).tables["elpd-table"][1:]}
+    assert set(elpd["none"]) == {"–"}
+    assert any(n.startswith("The none row is empty (–): no pooling cannot predict") for n in notes)
+    assert not any("row is empty" in n for n in _notes(rats))  # rats' Beta(1, 1) predicts
+    assert "population mean" not in "".join(notes[:1])
 
 
 def test_report_is_deterministic():
@@ -228,7 +273,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # with scroll bars as a desktop browser shows them (headless hides them by default)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
+                              ignore_default_args=["--hide-scrollbars"])
         yield b
         b.close()
 
@@ -270,8 +317,73 @@ def test_report_in_headless_chromium(browser, tmp_path):
     assert labels == [str(i) for i in range(1, 72)]
     for sid in ("data", "hyper", "plots", "groups", "pooling", "accuracy"):
         assert page.locator(f"section#{sid} h2").is_visible()
+    # the model's MathML is laid out by the browser (not shown as raw text)
+    boxes = page.eval_on_selector_all(
+        "section#model math", "ms => ms.map(m => [m.getBoundingClientRect().width, "
+        "m.getBoundingClientRect().height, m.namespaceURI])")
+    assert len(boxes) == 3
+    assert all(w > 60 and h > 10 and ns == "http://www.w3.org/1998/Math/MathML"
+               for w, h, ns in boxes)
+    # the table boxes scroll, with a visible scroll bar (a note says so too)
+    bar = page.eval_on_selector("#group-table", "t => { const w = t.parentElement; "
+                                "return [w.scrollHeight > w.clientHeight, "
+                                "w.offsetWidth - w.clientWidth]; }")
+    assert bar[0] and bar[1] >= 8
     shot = tmp_path / "rats.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
     assert errors == []
     page.close()
+
+
+def test_screenshot_script_writes_under_untracked_out(tmp_path, monkeypatch):
+    """scripts/report_screenshot.py writes into out/ (git-ignored), not the repository root."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    script = root / "scripts" / "report_screenshot.py"
+    spec = importlib.util.spec_from_file_location("shot", script)
+    shot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shot)
+    written = []
+
+    def fake(html, png, **kw):
+        assert "Gamma–Poisson model of the pumps data" in html.read_text(encoding="utf-8")
+        png.write_bytes(b"png")
+        written.append(png)
+        return []
+
+    monkeypatch.setattr(shot, "screenshot", fake)
+    monkeypatch.chdir(tmp_path)
+    assert shot.main(["--dataset", "pumps"]) == 0
+    assert written == [Path("out") / "report_pumps.png"] and (tmp_path / "out").is_dir()
+    assert "/out/" in (root / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("family,pooling,method,covariates", [
+    ("binomial", "partial", "eb", None), ("binomial", "complete", "exact", None),
+    ("poisson", "none", "exact", None), ("normal", "complete", "exact", None),
+    ("binomial", "partial", "exact", "~ x1"), ("poisson", "partial", "exact", "~ aff_pct"),
+    ("normal", "partial", "exact", "~ ablat")])
+def test_model_lines_are_mathml_and_words(family, pooling, method, covariates):
+    """Every kind of fit states its model: well-formed MathML beside a sentence."""
+    import xml.etree.ElementTree as ET
+
+    cls, name = FAMILIES[family]
+    name = {"~ x1": "seeds", "~ aff_pct": "lip_cancer", "~ ablat": "bcg"}.get(covariates, name)
+    kw = {"covariates": covariates} if covariates else {}
+    fit = cls(pooling=pooling, method=method).fit(hb.datasets.load(name), **kw)
+    lines = fit.model_lines()
+    words = [w for _, w in lines]
+    assert words[0].startswith("Data: ")
+    expect = {"partial": "Population: ", "complete": "Complete pooling: ",
+              "none": "Prior: "}[pooling]
+    assert words[1].startswith(expect) and all(w.endswith(".") for w in words)
+    if covariates:
+        assert "regression" in words[1] and covariates[2:] in words[2]
+    if method == "eb":
+        assert words[-1].startswith("Empirical Bayes")
+    for math, _ in lines:
+        if math:
+            root = ET.fromstring(math)
+            assert root.tag == "math" and root.get("display") == "block"

@@ -477,3 +477,8 @@ class RegressionFitMixin:
 
     def _scale_prior_text(self) -> str:
         raise NotImplementedError
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        names = self.design.names
+        return "", (f"Prior: {self.coef_prior_.describe(names)}; {self._scale_prior_text()}. "
+                    f"Regression on {', '.join(names)}, integrated by {self.nested.method}.")

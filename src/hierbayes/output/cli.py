@@ -455,7 +455,8 @@ Examples:
 @prob_option
 @click.option("--output", "-o", default="report.html", show_default=True,
               help="The HTML file to write.")
-@click.option("--title", default=None, help="Page title (default: family and number of groups).")
+@click.option("--title", default=None,
+              help="Page title (default: family, data name, number of groups).")
 @click.option("--draws", type=DRAWS, default=4000, show_default=True,
               help="Monte Carlo draws for the predictive checks and ranks.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -475,7 +476,9 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     model = make_model(cls, given, pooling=pooling, method=method, probs=(tail, 0.5, 1 - tail))
     result = model.fit(read_roles(data, dataset, roles, group), **roles)
     with progress_bar(), replacing(output) as tmp:
-        write_report(result, tmp, title=title, prob=prob, draws=draws, seed=seed)
+        write_report(result, tmp, title=title, prob=prob, draws=draws, seed=seed,
+                     data_name=dataset or ("standard input" if data == STDIN else
+                                           os.path.basename(data)))
     click.echo(f"wrote {output}", err=True)
 
 

@@ -36,6 +36,8 @@ __all__ = ["render_report", "write_report"]
 
 _TOTALS = ("successes", "trials", "counts", "exposure")
 _MAX_ROWS = 5000  # group-table rows written; larger tables are cut (with a note)
+_BOX_ROWS = 18  # about this many rows show in a table's box; more are scrolled to
+_BOX_COLUMNS = 9  # wider tables may be cut at the right edge of the page
 _SVG_GROUPS = 500  # plots of more groups are embedded as PNG
 _PNG_DPI = 110
 
@@ -62,6 +64,11 @@ figure img{max-width:100%;height:auto;display:block;margin:0 auto}
 figcaption{font-size:.85em;color:#555;margin-top:.3em}
 .ok{color:#1a7f37;font-weight:600}.warn{color:#b35900;font-weight:600}
 .note{color:#555;font-size:.9em}
+.wrap::-webkit-scrollbar{width:11px;height:11px;background:#f0f0f0}
+.wrap::-webkit-scrollbar-thumb{background:#b8b8b8;border-radius:6px;border:2px solid #f0f0f0}
+.model{display:grid;grid-template-columns:minmax(14em,auto) 1fr;gap:.2em 1.5em;
+align-items:center;margin:.8em 0}
+.model math{font-size:1.15em;margin:.2em 0}.model p{margin:.2em 0}
 """
 
 # Sort the rows of a table.sortable by the clicked column: numbers by data-value
@@ -122,7 +129,11 @@ def _table(frame: pd.DataFrame, *, sortable: bool = False, table_id: str | None 
     out = (f'<div class="wrap"><table{attrs}><thead><tr>{head}</tr></thead>'
            f"<tbody>{''.join(body)}</tbody></table></div>")
     if len(shown) < len(frame):
-        out += f'<p class="note">First {len(shown)} of {len(frame)} rows.</p>'
+        out += (f'<p class="note">First {len(shown)} of {len(frame)} rows; the whole table '
+                "is in the CSV output of <code>hierbayes fit</code>.</p>")
+    elif len(shown) > _BOX_ROWS or frame.shape[1] > _BOX_COLUMNS:
+        out += (f'<p class="note">{len(shown)} rows × {frame.shape[1] + 1} columns: scroll '
+                "inside the table to see them all.</p>")
     return out
 
 
@@ -181,6 +192,39 @@ def _data_summary(fit: Any) -> str:
     return text + "</p>" + _table(table)
 
 
+def _model(fit: Any, name: str, prob: float) -> str:
+    """The model as mathematics (MathML) beside the same in words, then the settings."""
+    lines = "".join(f"<div>{math}</div><p>{_esc(words)}</p>"
+                    for math, words in fit.model_lines())
+    m = fit.model
+    how = ("the hyperparameters integrated exactly by adaptive quadrature "
+           f"(tolerance {m.tol:g})" if m.method == "exact" and m.pooling == "partial" else
+           "the hyperparameters fixed at their empirical-Bayes estimate"
+           if m.pooling == "partial" else "no hyperparameters")
+    return (f'<p>{_esc(name)} hierarchical model, j = 1, …, {len(fit.group_labels)} groups.</p>'
+            f'<div class="model">{lines}</div>'
+            f'<p class="note">Pooling <code>{_esc(m.pooling)}</code>, method '
+            f"<code>{_esc(m.method)}</code>: {_esc(how)}; intervals are {prob:.0%} "
+            "equal-tailed.</p>")
+
+
+def _hyper_note(hyper: pd.DataFrame) -> str:
+    """Explain the ∞ and – cells of the hyperparameter table, naming where they are."""
+    notes = []
+    for col, what in (("mean", "mean"), ("sd", "standard deviation")):
+        if col not in hyper.columns:
+            continue
+        inf = [str(i) for i, v in hyper[col].items() if np.isinf(float(v))]
+        if inf:
+            names = ", ".join(f"<code>{_esc(i)}</code>" for i in inf)
+            notes.append(f"∞ in the {col} column: the posterior {what} of {names} does not "
+                         "exist (a heavy tail); the quantiles do.")
+    if hyper.isna().any().any():
+        notes.append("–: not reported (a moment that does not exist beside an infinite one, "
+                     "or a point estimate without spread).")
+    return "".join(f'<p class="note">{n}</p>' for n in notes)
+
+
 def _accuracy(fit: Any) -> str:
     tol = getattr(fit.model, "tol", math.nan)
     shape = fit.quadrature_shape()
@@ -222,10 +266,17 @@ def _checks(fit: Any, prob: float, draws: int, seed: int | None) -> tuple[str, s
 
         figs = [_figure(draw_ppc, f"Replicated test statistics ({draws} draws) and the "
                         "observed values (red).", size=(5.4 * cols, 3.5 * rows))]
+        from hierbayes.checks.ppc import STATISTIC_NOTES
+
+        explained = "".join(f"<li><code>{_esc(k)}</code>: {_esc(STATISTIC_NOTES[k])}</li>"
+                            for k in stats if k in STATISTIC_NOTES)
         ppc_html = (
             "<p>Replicated data sets from the posterior predictive distribution, each "
-            "summarised by a test statistic; a p-value near 0 or 1 means the model rarely "
-            "reproduces the observed value.</p>"
+            "summarised by a test statistic; <code>p_value</code> = P(T(y_rep) ≥ T(y)) and "
+            "<code>p_value_le</code> = P(T(y_rep) ≤ T(y)). A p-value near 0 or 1 means the "
+            "model rarely reproduces the observed value. A statistic that could not "
+            "disagree with these data (observed at 0, its least value) is not checked.</p>"
+            + (f"<ul>{explained}</ul>" if explained else "")
             + _table(check.table, table_id="ppc-table")
             + "".join(figs)
         )
@@ -243,6 +294,10 @@ def _checks(fit: Any, prob: float, draws: int, seed: int | None) -> tuple[str, s
     return ppc_html, ranks_html
 
 
+def _level(pooling: str) -> str:
+    return "no pooling" if pooling == "none" else f"{pooling} pooling"
+
+
 def _pooling(fit: Any, prob: float, n: int) -> str:
     comparison = plot_data.compare_fit_pooling(fit, prob)
     table = comparison.groups
@@ -251,10 +306,16 @@ def _pooling(fit: Any, prob: float, n: int) -> str:
             "leave-one-group-out prediction needs the posterior of the hyperparameters, "
             "which empirical Bayes does not have.</p>")
     elpd = getattr(comparison, "elpd", None)
+    missing = [] if elpd is None else [str(i) for i, row in elpd.iterrows() if row.isna().all()]
+    why = "" if not missing else (
+        f'<p class="note">The {" and ".join(_esc(m) for m in missing)} row is empty (–): '
+        f"{' and '.join(_level(m) for m in missing)} cannot predict a left-out group, because "
+        "its prior for a group's theta is improper (flat), so a group it has not seen has no "
+        "predictive density.</p>")
     elpd_html = "" if elpd is None else (
         "<p>Predictive accuracy: the exact leave-one-group-out log predictive density "
         "of each pooling level (higher is better; <code>elpd_diff</code> from the best, "
-        "with its standard error).</p>" + _table(elpd, table_id="elpd-table"))
+        "with its standard error).</p>" + _table(elpd, table_id="elpd-table") + why)
     return (
         note + elpd_html
         + _figure(lambda ax: plots.plot_pooling(table, ax=ax),
@@ -265,7 +326,7 @@ def _pooling(fit: Any, prob: float, n: int) -> str:
 
 
 def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
-                  draws: int = 4000, seed: int | None = 0) -> str:
+                  draws: int = 4000, seed: int | None = 0, data_name: str | None = None) -> str:
     """The report of a fit as one self-contained HTML string (see :func:`write_report`).
 
     Examples
@@ -278,20 +339,17 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
     """
     name = info_of(fit).title
     n = len(fit.group_labels)
-    title = title or f"{name} model of {n} groups"
+    of = f"the {data_name} data, {n} groups" if data_name else f"{n} groups"
+    title = title or f"{name} model of {of}"
     tail = (1.0 - prob) / 2.0
     pool = fit.model.pooling
     sections: list[tuple[str, str, str]] = []  # (id, heading, body)
 
     sections.append(("data", "Data", _data_summary(fit)))
-    sections.append(("model", "Model and prior",
-                     f"<p>{name} hierarchical model, pooling <code>{_esc(pool)}</code>, "
-                     f"method <code>{_esc(fit.model.method)}</code>.</p>"
-                     f"<pre>{_esc(repr(fit))}</pre><pre>{_esc(repr(fit.model))}</pre>"))
+    sections.append(("model", "Model and prior", _model(fit, name, prob)))
     hyper = fit.hyper
     sections.append(("hyper", "Hyperparameters", _table(hyper, table_id="hyper-table")
-                     + '<p class="note">∞: the posterior mean does not exist (a heavy tail); '
-                     "–: not reported (undefined, or a point estimate).</p>"
+                     + _hyper_note(hyper)
                      if len(hyper) else "<p>No pooling: there are no hyperparameters.</p>"))
 
     many = n > _SVG_GROUPS
@@ -343,7 +401,7 @@ def render_report(fit: Any, *, title: str | None = None, prob: float = 0.95,
 
 
 def write_report(fit: Any, path: str | Path, *, title: str | None = None, prob: float = 0.95,
-                 draws: int = 4000, seed: int | None = 0) -> Path:
+                 draws: int = 4000, seed: int | None = 0, data_name: str | None = None) -> Path:
     """Write a self-contained HTML report of a fit.
 
     Parameters
@@ -353,11 +411,15 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None, prob: 
     path : str or pathlib.Path
         The HTML file to write (overwritten).
     title : str, optional
-        The page title (default: the family and the number of groups).
+        The page title (default: the family, the data's name and the number
+        of groups).
     prob : float
         Mass of the equal-tailed intervals in the tables and plots.
     draws, seed : int
         Monte Carlo draws for the posterior predictive checks and ranks.
+    data_name : str, optional
+        What the data are called (a bundled data set's name, a file name),
+        for the title.
 
     Returns
     -------
@@ -375,6 +437,6 @@ def write_report(fit: Any, path: str | Path, *, title: str | None = None, prob: 
     True
     """
     out = Path(path)
-    out.write_text(render_report(fit, title=title, prob=prob, draws=draws, seed=seed),
-                   encoding="utf-8")
+    out.write_text(render_report(fit, title=title, prob=prob, draws=draws, seed=seed,
+                                 data_name=data_name), encoding="utf-8")
     return out

@@ -23,6 +23,7 @@ from hierbayes.families.conjugate import BETA
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import GridPosterior, integrate_2d
 from hierbayes.integrate.moments import grid_mean_sd
+from hierbayes.mathml import block, dist, fn, num, op, paren, row, sub, sup
 from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
 
@@ -54,6 +55,38 @@ class BetaBinomialResult(Fit):
     points: HyperPoints
     counts: BinomialCounts
     lik: CollapsedLikelihood | None = None
+
+    # ---- the model as mathematics -------------------------------------------------
+
+    def _model_sampling(self) -> tuple[str, str]:
+        return (block(row(sub("y", "j"), op("∣"), sub("θ", "j"), op("∼"),
+                          dist("Binomial", sub("n", "j"), sub("θ", "j")))),
+                "Data: each group's successes y_j out of n_j trials are binomial with the "
+                "group's own probability θ_j.")
+
+    def _model_population(self) -> tuple[str, str]:
+        return (block(row(sub("θ", "j"), op("∼"), dist("Beta", "α", "β"))),
+                "Population: the groups' probabilities share a Beta distribution with mean "
+                "μ = α/(α+β) and concentration κ = α+β, learned from all groups together "
+                "(partial pooling).")
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        if self.model._prior.kind != "default":
+            return "", f"Prior: {self.model._prior.describe()}."
+        return (block(row(fn("p", "α", "β"), op("∝"),
+                          sup(paren(row("α", op("+"), "β")),
+                              row(op("−"), num(5), op("/"), num(2))))),
+                "Prior: the default p(α, β) ∝ (α+β)^(−5/2) of BDA3 §5.3, flat on the "
+                "population mean α/(α+β) and on (α+β)^(−1/2), roughly the population's "
+                "spread; improper, with a proper posterior when some group has "
+                "0 < successes < trials (Tak & Morris).")
+
+    def _model_pooled(self, symbol: str) -> tuple[str, str]:
+        a0, b0 = self.model.pooled_prior
+        return (block(row(symbol, op("∼"), dist("Beta", num(a0), num(b0)))),
+                f"Prior: Beta({a0:g}, {b0:g}) on "
+                + ("the shared θ." if self.model.pooling == "complete" else
+                   "each θ_j, every group fitted alone (no pooling)."))
 
     # ---- hooks -------------------------------------------------------------------
 

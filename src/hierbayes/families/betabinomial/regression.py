@@ -31,6 +31,7 @@ from hierbayes.families.regression import (
     fit_conjugate_regression,
 )
 from hierbayes.integrate.nested import NestedGrid
+from hierbayes.mathml import block, dist, fn, gap, num, op, paren, row, sub, sup
 from hierbayes.special import stirlerr
 
 __all__ = ["BetaBinomialRegressionResult", "fit_bb_regression"]
@@ -149,6 +150,17 @@ class BetaBinomialRegressionResult(RegressionFitMixin, BetaBinomialResult):
     def _scale_prior_text(self) -> str:
         prior = self.model._prior
         return "p(kappa) ∝ kappa^(-3/2)" if prior.kind == "default" else prior.describe()
+
+    def _model_population(self) -> tuple[str, str]:
+        mu = sub("μ", "j")
+        return (block(row(sub("θ", "j"), op("∼"),
+                          dist("Beta", row(mu, "κ"), row(paren(row(num(1), op("−"), mu)), "κ"))),
+                      gap(), fn("logit", mu), op("="),
+                      row(sup(sub("x", "j"), "T"), "β")),
+                "Population: each group's probability comes from a Beta distribution with its "
+                "own mean μ_j, given by the regression logit μ_j = x_j'β on the group's "
+                "covariates, and a shared concentration κ (partial pooling toward the "
+                "regression).")
 
 
 def _log_kappa_prior(prior: Any):

@@ -27,6 +27,7 @@ from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid2d import integrate_2d
 from hierbayes.integrate.moments import edge_share, grid_mean_sd
 from hierbayes.integrate.rowmaps import RowStandardised
+from hierbayes.mathml import block, dist, fn, gap, num, op, paren, row, sub, sup
 from hierbayes.mixtures.solve import solve_increasing
 from hierbayes.result import Fit, HyperPoints, HyperView, point_table, quantile_label
 
@@ -72,6 +73,44 @@ class GammaPoissonResult(Fit):
     data: PoissonCounts
     lik: NegBinLikelihood | None = None
     rows: RowStandardised | None = None
+
+    # ---- the model as mathematics -------------------------------------------------
+
+    def _model_sampling(self) -> tuple[str, str]:
+        return (block(row(sub("y", "j"), op("∣"), sub("θ", "j"), op("∼"),
+                          dist("Poisson", row(sub("θ", "j"), sub("t", "j"))))),
+                "Data: each group's count y_j over exposure t_j is Poisson with the group's "
+                "own rate θ_j per unit of exposure.")
+
+    def _model_population(self) -> tuple[str, str]:
+        return (block(row(sub("θ", "j"), op("∼"), dist("Gamma", "α", "β"))),
+                "Population: the groups' rates share a Gamma distribution with shape α and "
+                "rate β (mean m = α/β), learned from all groups together (partial pooling).")
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        if self.model._prior.kind != "default":
+            return "", f"Prior: {self.model._prior.describe()}."
+        t0 = reference_exposure(self.data)
+        return (block(row(fn("p", fn("log", "m")), op("∝"), num(1), gap(),
+                          row("β", op("/"), paren(row("β", op("+"), sub("t", "0")))), op("∼"),
+                          dist("Uniform", num(0), num(1)))),
+                "Prior: the default, flat on the log population mean m and uniform on the "
+                "shrinkage β/(β+t0) of a group of reference exposure t0 = "
+                f"{t0:.4g} (the geometric mean of the exposures of the groups that carry "
+                "information); improper in m, with a proper posterior when a count is "
+                "positive.")
+
+    def _model_pooled(self, symbol: str) -> tuple[str, str]:
+        a0, b0 = self.model.pooled_prior
+        where = ("the shared θ." if self.model.pooling == "complete" else
+                 "each θ_j, every group fitted alone (no pooling).")
+        if b0 == 0:
+            return (block(row(fn("p", symbol), op("∝"),
+                              sup(symbol, num(f"{a0 - 1:g}")))),
+                    f"Prior: p(θ) ∝ θ^({a0 - 1:g}) (a Gamma({a0:g}, 0) limit, improper) on "
+                    + where)
+        return (block(row(symbol, op("∼"), dist("Gamma", num(a0), num(b0)))),
+                f"Prior: Gamma(shape {a0:g}, rate {b0:g}) on " + where)
 
     # ---- hooks -------------------------------------------------------------------
 

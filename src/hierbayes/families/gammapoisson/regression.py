@@ -38,6 +38,7 @@ from hierbayes.families.regression import (
     fit_conjugate_regression,
 )
 from hierbayes.integrate.nested import NestedGrid
+from hierbayes.mathml import block, dist, fn, gap, op, row, sub, sup
 
 __all__ = ["GammaPoissonRegressionResult", "fit_gp_regression"]
 
@@ -115,6 +116,14 @@ class GammaPoissonRegressionResult(RegressionFitMixin, GammaPoissonResult):
         """E[exp(x'beta)] and E[theta_new²] depend on how the tails in beta and the
         shape meet: decided from the quadrature (None)."""
         return None, None
+
+    def _model_population(self) -> tuple[str, str]:
+        mu = sub("μ", "j")
+        return (block(row(sub("θ", "j"), op("∼"), dist("Gamma", "α", row("α", op("/"), mu))),
+                      gap(), fn("log", mu), op("="), row(sup(sub("x", "j"), "T"), "β")),
+                "Population: each group's rate comes from a Gamma distribution with shape α "
+                "(shared) and its own mean μ_j, given by the regression log μ_j = x_j'β on "
+                "the group's covariates (partial pooling toward the regression).")
 
     def _scale_prior_text(self) -> str:
         prior = self.model._prior

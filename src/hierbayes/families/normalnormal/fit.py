@@ -33,6 +33,7 @@ from hierbayes.families.normalnormal.math import (
 from hierbayes.families.registry import FamilyInfo
 from hierbayes.integrate.grid1d import Grid1D
 from hierbayes.integrate.moments import grid_mean_sd
+from hierbayes.mathml import block, dist, fn, num, op, row, sub, sup
 from hierbayes.result import (
     DROP_MASS,
     Fit,
@@ -83,6 +84,32 @@ class NormalNormalResult(Fit):
     points: HyperPoints
     data: NormalSummaries
     tau_grid: Grid1D | None = None
+
+    # ---- the model as mathematics -------------------------------------------------
+
+    def _model_sampling(self) -> tuple[str, str]:
+        return (block(row(sub("y", "j"), op("∣"), sub("θ", "j"), op("∼"),
+                          dist("N", sub("θ", "j"), sup(sub("s", "j"), num(2))))),
+                "Data: each group's estimate y_j is normal around the group's true value θ_j "
+                "with a known standard error s_j.")
+
+    def _model_population(self) -> tuple[str, str]:
+        return (block(row(sub("θ", "j"), op("∼"), dist("N", "μ", sup("τ", num(2))))),
+                "Population: the true values share a normal distribution with mean μ and "
+                "spread τ (the between-group standard deviation), learned from all groups "
+                "together (partial pooling).")
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        if self.model._prior.base.kind != "default":
+            return "", f"Prior: {self.model._prior.describe()}."
+        return (block(row(fn("p", "μ", "τ"), op("∝"), num(1))),
+                "Prior: the default, flat on μ and on τ ≥ 0 (BDA3 §5.4); improper, with a "
+                "proper posterior for three or more groups.")
+
+    def _model_pooled(self, symbol: str) -> tuple[str, str]:
+        return (block(row(fn("p", symbol), op("∝"), num(1))),
+                "Prior: flat on " + ("the common effect θ." if self.model.pooling == "complete"
+                                     else "each θ_j, every group estimated alone (no pooling)."))
 
     # ---- hooks -------------------------------------------------------------------
 

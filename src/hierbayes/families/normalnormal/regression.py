@@ -31,6 +31,7 @@ from hierbayes.families.normalnormal.data import NormalSummaries
 from hierbayes.families.normalnormal.fit import NormalNormalResult
 from hierbayes.families.normalnormal.math import normal_mixture_quantiles
 from hierbayes.families.normalnormal.taugrid import integrate_tau
+from hierbayes.mathml import block, dist, num, op, row, sub, sup
 from hierbayes.result import HyperPoints, quantile_label
 
 __all__ = ["NormalRegressionResult", "fit_regression", "regression_loglik"]
@@ -224,7 +225,8 @@ class NormalRegressionResult(NormalNormalResult):
     def _pair_index(self) -> np.ndarray:
         return np.arange(len(self.data))  # every group its own pattern (its own x_j)
 
-    def __repr__(self) -> str:
+    def _prior_text(self) -> str:
+        """The coefficients' and tau's priors in one line."""
         m = self.model
         if self.coef_prior is None:
             coef = "coefficients flat"
@@ -234,13 +236,26 @@ class NormalRegressionResult(NormalNormalResult):
         tau = m._prior.describe().split("; mu")[0]
         if m._prior.tau is None:
             tau = "p(tau) ∝ 1"
+        return f"{coef}; {tau}"
+
+    def __repr__(self) -> str:
         return (f"<{type(self).__name__}: {len(self.group_labels)} groups, regression on "
-                f"{', '.join(self.names)}, prior={coef}; {tau}, numerical error "
+                f"{', '.join(self.names)}, prior={self._prior_text()}, numerical error "
                 f"{self.error:.1g}>")
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         d = self.data
         return d.estimate.astype(float), d.std_error.astype(float), np.arange(len(d))
+
+    def _model_population(self) -> tuple[str, str]:
+        return (block(row(sub("θ", "j"), op("∼"),
+                          dist("N", row(sup(sub("x", "j"), "T"), "β"), sup("τ", num(2))))),
+                "Population: each group's true value is normal around its own regression "
+                "value x_j'β (the group's covariates) with a shared spread τ (partial pooling "
+                "toward the regression: meta-regression, Fay–Herriot).")
+
+    def _model_hyperprior(self) -> tuple[str, str]:
+        return "", f"Prior: {self._prior_text()}. Regression on {', '.join(self.names)}."
 
     def _theta_components(self, compress: bool):
         keep, w = self._kept(compress)
