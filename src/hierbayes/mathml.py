@@ -6,8 +6,8 @@ self-contained. Every piece is escaped text; the functions only nest tags.
 
 Examples
 --------
->>> row(sub("y", "j"), op("∼"), dist("Poisson", row(sub("θ", "j"), sub("t", "j"))))[:24]
-'<mrow><msub><mi>y</mi><mi'
+>>> row(sub("y", "j"), op("∼"), dist("Poisson", row(sub("θ", "j"), sub("t", "j"))))[:22]
+'<mrow><msub><mi>y</mi>'
 """
 
 from __future__ import annotations

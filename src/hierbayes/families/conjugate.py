@@ -69,6 +69,7 @@ class Conjugate:
     name: str
     discrete: bool
     support: tuple[float, float] = (-math.inf, math.inf)  # of theta
+    cheap_cdf: bool = False  # one CDF pass costs less than 15 density passes
 
     def update(self, p: Params, y: np.ndarray, d: np.ndarray) -> Params:
         """The distribution of theta after observing ``y`` with design ``d``."""
@@ -499,7 +500,7 @@ class _Normal(Conjugate):
 
 BETA = _Beta("Beta–Binomial", discrete=True, support=(0.0, 1.0))
 GAMMA = _Gamma("Gamma–Poisson", discrete=True, support=(0.0, math.inf))
-NORMAL = _Normal("Normal–Normal", discrete=False)
+NORMAL = _Normal("Normal–Normal", discrete=False, cheap_cdf=True)  # the CDF is one ndtr
 
 
 def gamma_quantiles(A: np.ndarray, B: np.ndarray, probs: np.ndarray) -> np.ndarray:
