@@ -563,3 +563,56 @@ def test_counts_near_2_53_beside_many_exposures_keep_their_pairs():
     fit = GammaPoisson(pooling="none").fit(counts=y, exposure=t)
     # prior Gamma(pooled_prior) with a vanishing weight beside counts of 9e15
     np.testing.assert_allclose(fit.groups["mean"].to_numpy(), y / t, rtol=1e-9)
+
+
+# ---- resource limits and arguments (issue 16) --------------------------------------------
+
+
+def test_numpy_integers_are_accepted_as_counts_of_draws():
+    fit = hb.BetaBinomial().fit(successes=[1, 2, 3], trials=[10, 10, 10])
+    assert fit.draws(np.int64(10), seed=1).shape == (10, 5)
+    assert fit.draws(np.int64(10), seed=1).equals(fit.draws(10, seed=1))
+    with pytest.raises(TypeError, match="positive integer"):
+        fit.draws(10.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda f: f.draws(10**9),
+    lambda f: f.ranks(draws=10**10),
+    lambda f: f.ppc(draws=10**11),
+])
+def test_requests_past_the_free_memory_are_refused_before_any_work(call):
+    fit = hb.BetaBinomial().fit(successes=[1, 2, 3], trials=[10, 10, 10])
+    with pytest.raises(hb.HierBayesError, match=r"would need [\d.,]+ GB of memory, more than the"):
+        call(fit)
+
+
+@pytest.mark.parametrize("dist, needle", [
+    (stats.halfnorm(scale=0), r"halfnorm does not accept \(scale=0\)"),
+    (stats.halfcauchy(scale=-1), r"halfcauchy does not accept \(scale=-1\)"),
+])
+def test_scipy_priors_with_invalid_parameters_are_named_not_called_improper(dist, needle):
+    with pytest.raises(hb.PriorError, match=needle):
+        hb.NormalNormal(prior={"tau": dist}).fit(estimate=[1, 2, 3], std_error=[1, 1, 1])
+    with pytest.raises(hb.PriorError, match=r"lognorm does not accept \(-1\)"):
+        hb.BetaBinomial(prior={"mu": stats.beta(1, 1), "kappa": stats.lognorm(-1)}).fit(
+            successes=[1, 2, 3], trials=[10, 10, 10])
+
+
+def test_a_prior_without_resolvable_spread_is_refused_with_its_quartiles():
+    with pytest.raises(hb.PriorError, match="no spread the quadrature can resolve"):
+        hb.NormalNormal(prior={"mu": stats.norm(0, 1e-300)}).fit(
+            estimate=[1, 2, 3], std_error=[1, 1, 1])
+    # narrow but resolvable: the posterior of mu is the prior's (the data cannot move it)
+    fit = hb.NormalNormal(prior={"mu": stats.norm(0, 1e-8)}).fit(
+        estimate=[1, 2, 3], std_error=[1, 1, 1])
+    assert abs(fit.hyper.loc["mu", "sd"] / 1e-8 - 1) < 1e-6
+
+
+def test_a_bounded_prior_away_from_the_data_is_not_called_improper():
+    # mu ~ U(0.9999, 1) with rates of 0.9 to 1: proper; the mode search starts inside it
+    prior = {"mu": stats.uniform(0.9999, 0.0001), "kappa": stats.lognorm(1, scale=10)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hb.AccuracyWarning)  # the hard edge slows the grid
+        fit = hb.BetaBinomial(prior=prior).fit(successes=[9, 10, 10], trials=[10, 10, 10])
+    assert 0.9999 <= fit.hyper.loc["mu", "mean"] <= 1

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hierbayes.integrate.grid2d import GridPosterior
 from hierbayes.mixtures.mixture import mixture_quantiles
-from hierbayes.validate import check_positive_int, check_prob, check_probs
+from hierbayes.validate import check_memory, check_positive_int, check_prob, check_probs
 
 __all__ = ["Fit", "HyperPoints", "HyperView", "quantile_label"]
 
@@ -363,6 +363,11 @@ class Fit:
         (100, 73)
         """
         size = check_positive_int("size", size)
+        cols = len(self.group_labels) + len(self.points.params) + 1
+        # theta, the frame built from it and one working copy are held at once
+        check_memory(f"{size} joint draws of {len(self.group_labels)} groups",
+                     3 * 8.0 * size * cols,
+                     "ask for fewer draws")
         hyper, theta = self._draw(size, np.random.default_rng(seed))
         frame = pd.DataFrame(theta, columns=[f"theta[{g}]" for g in self.group_labels])
         for i, (name, values) in enumerate(hyper.items()):

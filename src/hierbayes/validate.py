@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import operator
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hierbayes.errors import HierBayesError
 
-__all__ = ["check_choice", "check_positive_int", "check_prob", "check_probs", "check_tol"]
+__all__ = ["check_choice", "check_memory", "check_positive_int", "check_prob", "check_probs",
+           "check_tol"]
 
 
 class ArgumentError(HierBayesError, ValueError):
@@ -56,9 +59,15 @@ def check_probs(name: str, values: Iterable[Any]) -> tuple[float, ...]:
 
 
 def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` if it is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """Return ``value`` as a Python int if it is a positive integer (NumPy integers too).
+
+    >>> import numpy as np
+    >>> check_positive_int("size", np.int64(10))
+    10
+    """
+    if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
         raise TypeError(f"`{name}` must be a positive integer; got {type(value).__name__}.")
+    value = operator.index(value)
     if value <= 0:
         raise ArgumentError(f"`{name}` must be a positive integer; got {value!r}.")
     return value
@@ -72,3 +81,43 @@ def check_tol(name: str, value: Any) -> float:
     if not (math.isfinite(value) and 1e-14 <= value <= 1e-2):
         raise ArgumentError(f"`{name}` must lie between 1e-14 and 1e-2; got {value!r}.")
     return value
+
+
+def _available_bytes() -> float:
+    """Memory this process may still take: MemAvailable on Linux, else all physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def _gb(nbytes: float) -> str:
+    gb = nbytes / 1e9
+    return f"{gb:,.0f}" if gb >= 100 else f"{gb:.3g}"
+
+
+def check_memory(what: str, nbytes: float, advice: str) -> None:
+    """Refuse, before any work, a request that would need more memory than is free.
+
+    ``what`` names the request (``"4000 draws of 71 groups"``), ``nbytes`` is the
+    memory it would hold at once, ``advice`` says how to ask for less.
+
+    >>> check_memory("10 draws of 3 groups", 240, "ask for fewer draws")
+    >>> check_memory("1e9 draws", 8e15, "ask for fewer draws")
+    Traceback (most recent call last):
+    ...
+    hierbayes.validate.ArgumentError: 1e9 draws would need 8,000,000 GB of memory, ...
+    """
+    free = _available_bytes()
+    if nbytes > free:
+        raise ArgumentError(
+            f"{what} would need {_gb(nbytes)} GB of memory, more than the "
+            f"{_gb(free)} GB free on this machine; {advice}."
+        )

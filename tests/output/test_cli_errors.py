@@ -219,7 +219,15 @@ def test_a_probability_outside_0_1_says_so_and_suggests_the_fraction(capsys, arg
                                   ["rank", "--dataset", "pumps", "--top", "0"]])
 def test_counts_of_draws_and_top_must_be_positive(capsys, args):
     code, err = _run(capsys, args)
-    _assert_one_line_error(code, err, "x>=1")
+    _assert_one_line_error(code, err, "x>=1" if "--top" in args else "not a positive whole")
+
+
+@pytest.mark.parametrize("value, expected", [("1e3", 1000), ("1_000", 1000), ("2000", 2000)])
+def test_draws_may_be_written_in_scientific_notation(capsys, value, expected):
+    assert main(["check", "--dataset", "pumps", "--draws", value, "--format", "json"]) == 0
+    assert f'"draws": {expected}' in capsys.readouterr().out
+    code, err = _run(capsys, ["check", "--dataset", "pumps", "--draws", "2.5"])
+    _assert_one_line_error(code, err, "'2.5' is not a whole number")
 
 
 def _no_work(monkeypatch):
@@ -368,3 +376,20 @@ def test_empirical_bayes_without_an_estimate_is_one_line_and_exit_2(tmp_path, ca
     code, err = _run(capsys, ["fit", str(src), "--method", "eb"])
     _assert_one_line_error(code, err, "Empirical Bayes has no estimate",
                            "every group has 0 successes")
+
+
+def test_the_input_file_is_never_the_output(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("group,successes,trials\na,1,10\nb,2,10\nc,3,12\n")
+    before = data.read_bytes()
+    for command in (["fit"], ["report"], ["check"]):
+        assert main([*command, str(data), "-o", str(data)]) == 2
+        assert "is the input data" in capsys.readouterr().err
+    assert main(["fit", str(data), "-o", str(tmp_path / "." / "d.csv")]) == 2
+    assert data.read_bytes() == before
+
+
+def test_check_with_draws_past_the_free_memory_is_refused(capsys):
+    assert main(["check", "--dataset", "rats", "--draws", "1e11"]) == 2  # 4,800 GB
+    err = capsys.readouterr().err
+    assert "GB of memory, more than the" in err and "ask for fewer draws" in err

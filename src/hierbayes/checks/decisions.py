@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.checks.predictive import blocks, group_posteriors
-from hierbayes.errors import AccuracyWarning, DataError, HierBayesError
-from hierbayes.validate import check_choice, check_positive_int, check_prob
+from hierbayes.errors import AccuracyWarning, DataError
+from hierbayes.validate import check_choice, check_memory, check_positive_int, check_prob
 
 if TYPE_CHECKING:
     from hierbayes.result import Fit
@@ -81,12 +81,9 @@ def flag(fit: Fit, threshold: float, fdr: float = 0.05, direction: str = "greate
 
 def _theta_draws(fit: Fit, draws: int, seed: int | None) -> np.ndarray:
     draws = check_positive_int("draws", draws)
-    cells = draws * len(fit.group_labels)
-    if cells > 200_000_000:
-        raise HierBayesError(
-            f"{draws} joint draws of {len(fit.group_labels)} groups would need "
-            f"{cells * 8 / 1e9:.1f} GB; ask for fewer draws."
-        )
+    # theta, its sort keys and ranks are held at once
+    check_memory(f"{draws} joint draws of {len(fit.group_labels)} groups",
+                 3 * 8.0 * draws * len(fit.group_labels), "ask for fewer draws")
     _, theta = fit._draw(draws, np.random.default_rng(seed))
     return theta
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.errors import HierBayesError
-from hierbayes.validate import check_positive_int
+from hierbayes.validate import check_memory, check_positive_int
 
 if TYPE_CHECKING:
     from hierbayes.result import Fit
@@ -149,6 +149,12 @@ def posterior_predictive_check(
     stats = dict(default_statistics(fit) if statistics is None else statistics)
     if not stats:
         raise HierBayesError("Give at least one test statistic.")
+    # one value per statistic and draw, twice while the blocks are joined, plus one
+    # block of replicated data sets
+    block_cells = min(draws, max(1, 10_000_000 // max(len(fit.group_labels), 1)))
+    check_memory(f"{draws} replicated data sets for {len(stats)} statistics",
+                 2 * 8.0 * draws * len(stats) + 4 * 8.0 * block_cells * len(fit.group_labels),
+                 "ask for fewer draws")
     rng = np.random.default_rng(seed)
     obs_y = fit.observed()
     observed = {k: float(_evaluate(f, obs_y[None, :], k, observed=True)[0])

@@ -15,6 +15,7 @@ Names of known improper priors (``"flat"``) are refused with the reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,12 @@ class Prior:
         return "; ".join(parts)
 
 
+def _frozen_args(dist: Any) -> str:
+    """The parameters of a frozen scipy.stats distribution as written, e.g. ``scale=0``."""
+    parts = [repr(a) for a in dist.args] + [f"{k}={v!r}" for k, v in dist.kwds.items()]
+    return ", ".join(parts) or "no parameters"
+
+
 def _is_frozen_continuous(obj: Any) -> bool:
     return isinstance(obj, stats.distributions.rv_frozen) and isinstance(
         obj.dist, stats.rv_continuous
@@ -188,6 +195,20 @@ def resolve_prior(
                         f"distribution such as scipy.stats.gamma(2); got {dist!r}."
                     )
                 slo, shi = (float(x) for x in dist.support())
+                if math.isnan(slo) or math.isnan(shi):
+                    raise PriorError(
+                        f"The prior on {name!r} has parameters scipy.stats.{dist.dist.name} "
+                        f"does not accept ({_frozen_args(dist)}): its support is undefined. "
+                        "Scales must be positive and shapes inside their documented ranges."
+                    )
+                q25, q50, q75 = (float(x) for x in dist.ppf([0.25, 0.5, 0.75]))
+                if not q75 - q25 > 1e-100 * max(1.0, abs(q50)):
+                    raise PriorError(
+                        f"The prior on {name!r} (scipy.stats.{dist.dist.name}, "
+                        f"{_frozen_args(dist)}) has no spread the quadrature can resolve: its "
+                        f"quartiles are {q25:.6g} and {q75:.6g}. To fix {name} at a value, give "
+                        "a prior of small but resolvable width (relative 1e-100 or more)."
+                    )
                 if slo < lo or shi > hi:
                     raise PriorError(
                         f"The prior on {name!r} has support [{slo:g}, {shi:g}] but {name} "

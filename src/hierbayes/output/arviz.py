@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hierbayes.validate import check_positive_int
+from hierbayes.validate import check_memory, check_positive_int
 
 if TYPE_CHECKING:
     from hierbayes.result import Fit
@@ -131,6 +131,9 @@ def to_arviz(fit: Fit, draws: int = 4000, *, seed: int | None = 0, chains: int =
         ) from None
     draws = check_positive_int("draws", draws)
     chains = check_positive_int("chains", chains)
+    # theta, replicated data and log likelihood, with one copy each in the data tree
+    check_memory(f"{draws * chains} draws of {len(fit.group_labels)} groups",
+                 6 * 8.0 * draws * chains * len(fit.group_labels), "ask for fewer draws")
     rng = np.random.default_rng(seed)
     natural, theta = fit._draw(draws * chains, rng)
     y_rep = fit.replicate(theta, rng)

@@ -164,7 +164,7 @@ def fit(data, dataset, family, group, pooling, method, prob, engine, scheduler, 
                 "--engine pandas")
         _fit_dask(model, data, roles, output, scheduler, intervals)
         return
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     if covariates is not None:
         import inspect
 
@@ -238,7 +238,7 @@ def compare(data, dataset, family, group, prob, fmt, output, table, sort, descen
     """
     from hierbayes.models import compare_pooling
 
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     frame = read_roles(data, dataset, roles, group)
@@ -288,7 +288,7 @@ def check(data, dataset, family, group, pooling, draws, seed, fmt, output, **giv
     Data sets are replicated from exact joint posterior draws; the log
     evidence is printed when the prior is proper.
     """
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given, pooling=pooling)
@@ -348,7 +348,7 @@ def rank(data, dataset, family, group, draws, seed, top, prob, ascending, above,
     """
     if above is not None and below is not None:
         raise click.UsageError("give --above or --below, not both")
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given)
@@ -403,7 +403,7 @@ counts in DESIGN exposure, or estimate with standard error DESIGN. With
 def predict(data, dataset, family, group, design, observed, prob, fmt, output,
             **given) -> None:
     """Posterior predictive of a new group: its theta and its data."""
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     model = make_model(cls, given)
@@ -469,7 +469,7 @@ def report(data, dataset, family, group, pooling, method, prob, output, title, d
     """
     from hierbayes.output.report import write_report
 
-    check_place(output)
+    check_place(output, data=data)
     cls, info = model_class(family, dataset)
     roles = column_roles(group, info["roles"], given)
     tail = (1 - prob) / 2

@@ -287,14 +287,16 @@ def _suffixes() -> str:
     return ", ".join(OUTPUT_SUFFIXES) + " or a directory ending in '/' (parquet)"
 
 
-def check_output(output: str | None, fmt: str | None, *, parquet: bool = True) -> str:
+def check_output(output: str | None, fmt: str | None, *, parquet: bool = True,
+                 data: str | None = None) -> str:
     """The output format of ``--format`` / ``--output``, checked before any work is done.
 
     Without ``--format`` the suffix decides (:data:`OUTPUT_SUFFIXES`; a
     directory means parquet); an unknown suffix, a suffix that names another
     format than ``--format``, a directory that does not exist, a directory
-    output that is not empty, or parquet without pyarrow is refused here,
-    with a message that says what to do.
+    output that is not empty, the input ``data`` itself (or a path inside an
+    input directory), or parquet without pyarrow is refused here, with a
+    message that says what to do.
 
     Examples
     --------
@@ -333,14 +335,21 @@ def check_output(output: str | None, fmt: str | None, *, parquet: bool = True) -
         if not _has_parquet_engine():
             raise click.BadParameter(f"writing parquet ({output!r}) needs pyarrow; "
                                      f"{PARQUET_HINT}", param_hint="--output")
-    check_place(output, directory=directory)
+    check_place(output, directory=directory, data=data)
     return fmt
 
 
-def check_place(output: str, *, directory: bool = False) -> None:
+def check_place(output: str, *, directory: bool = False, data: str | None = None) -> None:
     """The folder that will hold ``output`` exists; a file output is not a directory; a
-    directory output is new or empty."""
+    directory output is new or empty; the output is not the input ``data`` (nor inside it)."""
     out = Path(output)
+    if data is not None and data != "-":
+        source, target = Path(data).resolve(), out.resolve()
+        if target == source or source in target.parents or target in source.parents:
+            holds = " or holds it" if target != source else ""
+            raise click.BadParameter(
+                f"{output!r} is the input data ({data!r}){holds}; writing there would "
+                "destroy it. Name another file", param_hint="--output")
     parent = out.parent if not directory else Path(output.rstrip("/" + os.sep) or ".").parent
     if not parent.is_dir():
         raise click.BadParameter(f"the directory {str(parent)!r} of {output!r} does not exist",

@@ -81,7 +81,7 @@ def meta(data, dataset, estimate, sampling_variance, std_error, study, priors, p
     from hierbayes.errors import PriorError
     from hierbayes.meta.analysis import meta_analysis
 
-    fmt = check_output(output, fmt)
+    fmt = check_output(output, fmt, data=data)
     prior = parse_priors(priors)
     frame = read_data(data, dataset, text=(study,) if study else ())
     ma = meta_analysis(frame, estimate=estimate, sampling_variance=sampling_variance,

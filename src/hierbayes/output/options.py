@@ -8,6 +8,7 @@ the JSON document's metadata. The commands themselves are in
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -194,7 +195,32 @@ def check_prob(ctx: click.Context, param: click.Parameter, value: float) -> floa
 prob_option = click.option("--prob", type=float, default=0.95, show_default=True,
                             callback=check_prob,
                             help="Mass of the equal-tailed intervals, in (0, 1).")
-DRAWS = click.IntRange(min=1)
+class _Count(click.ParamType):
+    """A positive whole number, also written as ``1e6`` or ``1_000_000``."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip().replace("_", "")
+            try:
+                number = int(text)
+            except ValueError:
+                try:
+                    as_float = float(text)
+                except ValueError:
+                    as_float = math.nan
+                if not (math.isfinite(as_float) and as_float == int(as_float)):
+                    self.fail(f"{value!r} is not a whole number", param, ctx)
+                number = int(as_float)
+        if number < 1:
+            self.fail(f"{value!r} is not a positive whole number", param, ctx)
+        return number
+
+
+DRAWS = _Count()
 
 
 def model_class(family: str | None, dataset: str | None) -> tuple[type, dict[str, Any]]:

@@ -338,7 +338,7 @@ def _exact(
 
     grid = integrate_2d(
         logpost,
-        start=start,
+        start=_inside_prior(prior, start),
         bounds=(_U_BOUNDS, _V_BOUNDS),
         summaries=summaries,
         tol=tol,
@@ -347,6 +347,28 @@ def _exact(
     )
     log_const = lik.log_binom + lik.offset
     return HyperPoints.from_grid(grid, logpost, _to_params, log_const=log_const)
+
+
+def _inside_prior(prior: Prior, start: tuple[float, float]) -> tuple[float, float]:
+    """A start for the mode search where the prior has density.
+
+    The data's start, unless a prior with bounded support excludes it (e.g.
+    ``mu ~ U(0.9999, 1)`` with observed rates near 0.1): then the data's
+    coordinate is kept where the prior allows it and the other moved to the
+    prior's median.
+    """
+    def inside(p: tuple[float, float]) -> bool:
+        return bool(np.isfinite(log_prior_uv(prior, np.array([p[0]]), np.array([p[1]])))[0])
+
+    if prior.kind != "independent" or inside(start):
+        return start
+    m1, m2 = (float(d.median()) for d in prior.dists)
+    mu, kappa = (m1, m2) if prior.names == ("mu", "kappa") else (m1 / (m1 + m2), m1 + m2)
+    um, vm = float(logit(mu)), math.log(kappa)
+    for cand in ((um, start[1]), (start[0], vm)):
+        if inside(cand):
+            return cand
+    return um, vm
 
 
 def _to_params(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
