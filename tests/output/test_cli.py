@@ -519,3 +519,24 @@ def test_an_obvious_label_column_is_used_and_named(tmp_path, capsys):
     assert main(["fit", str(path), "--successes", "deaths", "--trials", "patients",
                  "-f", "json", "--no-intervals"]) == 0
     assert "note:" not in capsys.readouterr().err  # nothing to guess: each row a group
+
+
+def test_dask_output_is_the_same_file_run_after_run(tmp_path):
+    # groups spread over partitions (a shuffle): the rows are written in the same order
+    pytest.importorskip("dask.dataframe", reason="Dask is not installed")
+    rng = np.random.default_rng(5)
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(4):
+        n = rng.integers(1, 100, 600)
+        pd.DataFrame({"ad": [f"ad{g}" for g in rng.integers(0, 300, 600)],
+                      "clicks": rng.binomial(n, 0.1), "views": n}).to_csv(
+            data / f"p{i}.csv", index=False)
+    outs = [tmp_path / f"out{k}.csv" for k in range(3)]
+    for out in outs:
+        assert main(["fit", str(data), "--engine", "dask", "--group", "ad", "--successes",
+                     "clicks", "--trials", "views", "--no-intervals", "-o", str(out)]) == 0
+    first = outs[0].read_bytes()
+    assert all(out.read_bytes() == first for out in outs[1:])
+    groups = pd.read_csv(outs[0])["group"]
+    assert groups.is_unique and len(groups) == 300

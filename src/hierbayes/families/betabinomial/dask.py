@@ -153,6 +153,10 @@ def reduce_dask(
             _validated_rows, group, successes, trials, meta=meta
         )
         frame = validated.groupby("group", sort=False).sum(split_out=max(1, data.npartitions))
+        # which partition holds a group is decided by a hash of its label; the order inside
+        # a partition by when its rows arrived: sorted, the output is the same on every run
+        frame = frame.map_partitions(lambda part: part.sort_index(kind="stable"),
+                                     meta=frame._meta)
         names = (_SUCC, _TRIALS)
     msg_names = (successes, trials)
     leaves = [
