@@ -385,3 +385,31 @@ def test_tau_density_is_normalised_and_matches_the_oracle(crins, oracle):
                                points=[-1.6], epsabs=1e-15, epsrel=1e-13)[0]
         assert crins.tau_pdf(tau)[0] == pytest.approx(inner / oracle.z, rel=1e-8)
     assert crins.tau_pdf(-1.0)[0] == 0.0
+
+
+@pytest.mark.parametrize("text, make", [
+    ("uniform-shrinkage", lambda se: hb.meta.uniform_shrinkage_prior(se)),
+    ("uniform-i2", lambda se: hb.meta.uniform_i2_prior(se)),
+    ("turner", lambda se: hb.meta.turner2015()),
+    ("turner:all-cause-mortality,pharma-vs-placebo",
+     lambda se: hb.meta.turner2015("all-cause-mortality", "pharma-vs-placebo")),
+    ("rhodes", lambda se: hb.meta.rhodes2015()),
+])
+def test_tau_priors_named_by_their_source_equal_the_objects(text, make):
+    bcg = hb.datasets.load("bcg")
+    se = bcg["std_error"].to_numpy()
+    by_name = hb.meta_analysis(bcg, estimate="estimate", std_error="std_error",
+                               prior={"tau": text}).summary
+    by_object = hb.meta_analysis(bcg, estimate="estimate", std_error="std_error",
+                                 prior={"tau": make(se)}).summary
+    pd.testing.assert_frame_equal(by_name, by_object, rtol=0, atol=0)
+
+
+def test_named_tau_priors_refuse_wrong_settings():
+    bcg = hb.datasets.load("bcg")
+    for text, needle in [("uniform-i2:3", "takes no parameters"),
+                         ("turner:bogus", "`outcome` must be one of"),
+                         ("turner:a,b,c", "at most 2 settings")]:
+        with pytest.raises(hb.HierBayesError, match=needle):
+            hb.meta_analysis(bcg, estimate="estimate", std_error="std_error",
+                             prior={"tau": text})

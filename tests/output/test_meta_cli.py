@@ -99,3 +99,20 @@ def test_one_study_and_two_studies_with_improper_prior(tmp_path, capsys):
         STUDIES.iloc[:rows].to_csv(path, index=False)
         code, _, err = _run(capsys, ["meta", str(path)])
         assert code == 2 and needle in err.splitlines()[0], err
+
+
+def test_cli_takes_tau_priors_named_by_their_source(capsys):
+    import hierbayes as hb
+
+    bcg = hb.datasets.load("bcg")
+    want = hb.meta_analysis(bcg, estimate="estimate", std_error="std_error",
+                            prior={"tau": "uniform-shrinkage"}).summary
+    assert main(["meta", "--dataset", "bcg", "--estimate", "estimate", "--std-error",
+                 "std_error", "--prior", "tau=uniform-shrinkage", "--table", "summary",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["summary"]
+    tau = next(r for r in rows if r["parameter"] == "tau")
+    assert tau["mean"] == want.loc["tau", "mean"]
+    assert main(["meta", "--dataset", "bcg", "--estimate", "estimate", "--prior",
+                 "tau=turner:bogus"]) == 2
+    assert "`outcome` must be one of" in capsys.readouterr().err

@@ -40,7 +40,13 @@ from hierbayes.meta.posterior import (
     posterior_weights,
     shortest_interval,
 )
-from hierbayes.meta.tau_priors import parse_tau_prior
+from hierbayes.meta.tau_priors import (
+    parse_tau_prior,
+    rhodes2015,
+    turner2015,
+    uniform_i2_prior,
+    uniform_shrinkage_prior,
+)
 from hierbayes.models import NormalNormal, NormalNormalFit
 from hierbayes.validate import ArgumentError, check_prob
 
@@ -75,7 +81,36 @@ def parse_mu_prior(spec: str) -> Any:
     return stats.norm(mean, sd)
 
 
-def _resolve_prior(prior: Any) -> dict[str, Any] | None:
+_NAMED_TAU = ("uniform-shrinkage", "uniform-i2", "turner", "rhodes")
+
+
+def _named_tau_prior(spec: str, std_errors: np.ndarray) -> Any:
+    """The tau priors named by their source, or None if ``spec`` is not one of them.
+
+    ``'uniform-shrinkage'`` and ``'uniform-i2'`` (built from these studies'
+    standard errors), ``'turner[:outcome[,comparison]]'`` (log odds ratios,
+    Turner et al. 2015) and ``'rhodes[:outcome[,comparison[,area]]]'``
+    (standardised mean differences, Rhodes et al. 2015).
+    """
+    name, _, rest = spec.partition(":")
+    name = name.strip().lower().replace("_", "-")
+    args = [a.strip() for a in rest.split(",")] if rest.strip() else []
+    if name not in _NAMED_TAU:
+        return None
+    if name in ("uniform-shrinkage", "uniform-i2"):
+        if args:
+            raise PriorError(f"The {name} prior takes no parameters (it is built from the "
+                             f"studies' standard errors); got {spec!r}.")
+        make = uniform_shrinkage_prior if name == "uniform-shrinkage" else uniform_i2_prior
+        return make(std_errors)
+    limit = 2 if name == "turner" else 3
+    if len(args) > limit:
+        raise PriorError(f"The {name} prior takes at most {limit} settings "
+                         f"(outcome, comparison{', area' if limit == 3 else ''}); got {spec!r}.")
+    return (turner2015 if name == "turner" else rhodes2015)(*args)
+
+
+def _resolve_prior(prior: Any, std_errors: np.ndarray | None = None) -> dict[str, Any] | None:
     """``{'mu': ..., 'tau': ...}`` with text forms parsed; None for p(mu, tau) ∝ 1."""
     if prior is None:
         return None
@@ -89,8 +124,11 @@ def _resolve_prior(prior: Any) -> dict[str, Any] | None:
     for key, value in prior.items():
         if value is None:
             continue  # flat on mu / uniform on tau
-        if isinstance(value, str):
-            value = parse_tau_prior(value) if key == "tau" else parse_mu_prior(value)
+        if isinstance(value, str) and key == "tau":
+            named = None if std_errors is None else _named_tau_prior(value, std_errors)
+            value = parse_tau_prior(value) if named is None else named
+        elif isinstance(value, str):
+            value = parse_mu_prior(value)
         if getattr(value, "proper", True) is False:  # e.g. meta.JeffreysTauPrior
             raise PriorError(
                 f"The front door takes proper priors on tau (or None, uniform); got the "
@@ -135,7 +173,12 @@ def meta_analysis(
     prior : dict, optional
         ``{'mu': ..., 'tau': ...}``: scipy frozen distributions or text forms,
         ``'norm:0,4'`` for mu and ``'halfnorm:0.5'`` (any form of
-        :func:`hierbayes.meta.parse_tau_prior`) for tau; a missing key or
+        :func:`hierbayes.meta.parse_tau_prior`) for tau, or a prior named by
+        its source: ``'uniform-shrinkage'`` and ``'uniform-i2'`` (built from
+        these studies' standard errors), ``'turner:outcome,comparison'`` and
+        ``'rhodes:outcome,comparison,area'`` (settings as in
+        :func:`hierbayes.meta.turner2015` / :func:`~hierbayes.meta.rhodes2015`;
+        ``'turner'`` alone is the general setting); a missing key or
         None is flat on mu / uniform on tau. The default p(mu, tau) ∝ 1
         needs at least 3 studies (a Normal prior on mu: 2).
     prob : float, default 0.95
@@ -188,7 +231,7 @@ def meta_analysis(
     if labels.duplicated().any():
         dup = list(dict.fromkeys(labels[labels.duplicated()]))[:5]
         raise DataError(f"Study labels must be unique; repeated: {dup}.")
-    resolved = _resolve_prior(prior)
+    resolved = _resolve_prior(prior, np.sqrt(v))
     if (resolved is None or "tau" not in resolved) and y.size < (
             3 if resolved is None else 2):
         raise ImproperPosteriorError(

@@ -67,7 +67,8 @@ def parse_priors(values: tuple[str, ...]) -> dict[str, str] | None:
               help="Column of their standard errors (instead of --sampling-variance).")
 @click.option("--study", default=None, help="Column of study labels (default: row numbers).")
 @click.option("--prior", "priors", multiple=True, metavar="PARAM=FORM",
-              help="A prior: tau=halfnorm:0.5, mu=norm:0,4, ... (repeatable).")
+              help="A prior: tau=halfnorm:0.5, mu=norm:0,4, tau=uniform-shrinkage, "
+                   "tau=uniform-i2, tau=turner:OUTCOME,COMPARISON, tau=rhodes (repeatable).")
 @prob_option
 @output_options(tables=("studies", "classical", "bayes_factors", "summary"), sort=False)
 def meta(data, dataset, estimate, sampling_variance, std_error, study, priors, prob, fmt,
