@@ -156,8 +156,7 @@ def log_rising_change(x0: float | np.ndarray, log_ratio: np.ndarray, k: np.ndarr
         low = np.minimum(xb, x0b)
         size_step = np.abs(hb) * (np.abs(np.log(x0b + kb + np.abs(hb))) + np.abs(np.log(low)) + 1)
         size_rising = kb * (np.abs(rb) + np.log1p(kb / low))
-    large = size_rising < size_step
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        large = size_rising < size_step
         small = ~large
         out[small] = (lgamma_step(x0b[small] + kb[small], hb[small], xb[small] + kb[small])
                       - lgamma_step(x0b[small], hb[small], xb[small]))

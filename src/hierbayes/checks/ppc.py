@@ -149,18 +149,17 @@ def posterior_predictive_check(
     stats = dict(default_statistics(fit) if statistics is None else statistics)
     if not stats:
         raise HierBayesError("Give at least one test statistic.")
-    # one value per statistic and draw, twice while the blocks are joined, plus one
-    # block of replicated data sets
-    block_cells = min(draws, max(1, 10_000_000 // max(len(fit.group_labels), 1)))
+    n_groups = len(fit.group_labels)
+    block = max(1, min(draws, 10_000_000 // max(n_groups, 1)))  # data sets replicated at once
+    # one value per statistic and draw, twice while the blocks are joined, plus one block
     check_memory(f"{draws} replicated data sets for {len(stats)} statistics",
-                 2 * 8.0 * draws * len(stats) + 4 * 8.0 * block_cells * len(fit.group_labels),
+                 2 * 8.0 * draws * len(stats) + 4 * 8.0 * block * n_groups,
                  "ask for fewer draws")
     rng = np.random.default_rng(seed)
     obs_y = fit.observed()
     observed = {k: float(_evaluate(f, obs_y[None, :], k, observed=True)[0])
                 for k, f in stats.items()}
     rep: dict[str, list[np.ndarray]] = {k: [] for k in stats}
-    block = max(1, min(draws, 10_000_000 // max(obs_y.size, 1)))
     done = 0
     while done < draws:
         size = min(block, draws - done)

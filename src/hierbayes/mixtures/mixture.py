@@ -325,7 +325,7 @@ def mixture_quantiles(
             return np.einsum("g,...gk->...k", weight, dens)
 
         z = solve_mixture(cdf, sf, density, prob, z0, scale, lo=lo, hi=hi, atol=atol,
-                          rtol=rtol, exact_steps=getattr(kind, "cheap_cdf", False))
+                          rtol=rtol, exact_steps=kind.cheap_cdf)
         out[sl] = z.reshape(n, probs.size)
         report(task, min(i + step, npat), npat)
     return kind.to_x(out)

@@ -195,6 +195,8 @@ def check_prob(ctx: click.Context, param: click.Parameter, value: float) -> floa
 prob_option = click.option("--prob", type=float, default=0.95, show_default=True,
                             callback=check_prob,
                             help="Mass of the equal-tailed intervals, in (0, 1).")
+
+
 class _Count(click.ParamType):
     """A positive whole number, also written as ``1e6`` or ``1_000_000``."""
 

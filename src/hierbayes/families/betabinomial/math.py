@@ -205,12 +205,10 @@ class CollapsedLikelihood:
         its tolerance; these changes are accurate relative to themselves. Points
         whose coordinates overflow there take the plain form.
         """
-        du, dv = u - ref.u, v - ref.v
+        log_ra, log_rb, dv = _log_ratios(u, v, ref)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_ra = (dv + np.log1p(expit(-u) * np.expm1(du)))[:, None]
-            log_rb = (dv + np.log1p(expit(u) * np.expm1(-du)))[:, None]
-            d = (log_rising_change(ref.a, log_ra, self.y)
-                 + log_rising_change(ref.b, log_rb, self.m)
+            d = (log_rising_change(ref.a, log_ra[:, None], self.y)
+                 + log_rising_change(ref.b, log_rb[:, None], self.m)
                  - log_rising_change(ref.kappa, dv[:, None], self.y + self.m))
             out = d @ self.mult
         bad = ~np.isfinite(out)
@@ -246,12 +244,9 @@ class CollapsedLikelihood:
         at the reference; that form is exact in the kappa → ∞ limit.
         """
         k = np.arange(self.s_y.size, dtype=float)
-        du, dv = u - ref.u, v - ref.v  # exact for nearby points
         # log(a/a0), log(b/b0) and the changes a − a0, b − b0, κ − κ0, all to full
-        # relative precision: σ(u)/σ(u0) = 1 + σ(−u)·(e^du − 1).
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_ra = dv + np.log1p(expit(-u) * np.expm1(du))
-            log_rb = dv + np.log1p(expit(u) * np.expm1(-du))
+        # relative precision
+        log_ra, log_rb, dv = _log_ratios(u, v, ref)
         close = (np.abs(dv) <= 1.0) & (np.abs(log_ra) <= 1.0) & (np.abs(log_rb) <= 1.0)
         if not close.all():
             out = np.empty(u.size)
@@ -283,6 +278,18 @@ class CollapsedLikelihood:
             val[far] = (np.log(x[far, None] + k[None, :]) + np.log(inv)[None, :]) @ counts
             out += sign * val
         return out
+
+
+def _log_ratios(
+    u: np.ndarray, v: np.ndarray, ref: _Reference
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """log(a/a0), log(b/b0) and log(κ/κ0) to full relative precision near the reference:
+    σ(u)/σ(u0) = 1 + σ(−u)·(e^du − 1)."""
+    du, dv = u - ref.u, v - ref.v  # exact for nearby points
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        log_ra = dv + np.log1p(expit(-u) * np.expm1(du))
+        log_rb = dv + np.log1p(expit(u) * np.expm1(-du))
+    return log_ra, log_rb, dv
 
 
 @dataclass(frozen=True)
